@@ -1,0 +1,87 @@
+package io.jnsq.config;
+
+import com.typesafe.config.Config;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every setting of a node, loaded once at start from the {@code jnsq} block of the configuration
+ * (built-in defaults, then {@code config/jnsq.conf}, then command-line flags).
+ */
+public record NodeSettings(
+    HostPort tcpAddress,
+    HostPort httpAddress,
+    String broadcastAddress,
+    int nodeId,
+    String dataPath,
+    long memQueueSize,
+    long maxMsgSize,
+    long maxBodySize,
+    Duration msgTimeout,
+    Duration maxMsgTimeout,
+    Duration maxReqTimeout,
+    long maxRdyCount,
+    Duration maxHeartbeatInterval,
+    Duration clientTimeout,
+    long maxOutputBufferSize,
+    Duration maxOutputBufferTimeout,
+    Duration minOutputBufferTimeout,
+    Duration outputBufferTimeout,
+    int maxChannelConsumers,
+    int maxDeflateLevel,
+    List<Double> e2eProcessingLatencyPercentiles,
+    Duration e2eProcessingLatencyWindowTime) {
+
+  /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
+  public static final String NSQ_VERSION = "1.3.0";
+
+  /** Reads the {@code jnsq} block of {@code config}, which must contain every key (the defaults file does). */
+  public static NodeSettings fromConfig(Config root) {
+    Config c = root.getConfig("jnsq");
+    String host = hostName();
+    String broadcast = c.getString("broadcast-address");
+    int nodeId = c.getInt("node-id");
+    return new NodeSettings(
+        HostPort.parse(c.getString("tcp-address")),
+        HostPort.parse(c.getString("http-address")),
+        broadcast.isEmpty() ? host : broadcast,
+        nodeId < 0 ? Math.floorMod(host.hashCode(), 1024) : nodeId,
+        c.getString("data-path").isEmpty() ? System.getProperty("user.dir") : c.getString("data-path"),
+        c.getLong("mem-queue-size"),
+        c.getBytes("max-msg-size"),
+        c.getBytes("max-body-size"),
+        c.getDuration("msg-timeout"),
+        c.getDuration("max-msg-timeout"),
+        c.getDuration("max-req-timeout"),
+        c.getLong("max-rdy-count"),
+        c.getDuration("max-heartbeat-interval"),
+        c.getDuration("client-timeout"),
+        c.getBytes("max-output-buffer-size"),
+        c.getDuration("max-output-buffer-timeout"),
+        c.getDuration("min-output-buffer-timeout"),
+        c.getDuration("output-buffer-timeout"),
+        c.getInt("max-channel-consumers"),
+        c.getInt("max-deflate-level"),
+        List.copyOf(c.getDoubleList("e2e-processing-latency-percentiles")),
+        c.getDuration("e2e-processing-latency-window-time"));
+  }
+
+  /** The default heartbeat interval: half the client timeout, as nsqd does. */
+  public Duration heartbeatInterval() { return clientTimeout.dividedBy(2); }
+
+  /** The settings every channel needs, cut out of the node's. */
+  public ChannelSettings channelSettings() {
+    return new ChannelSettings(memQueueSize, msgTimeout, maxMsgTimeout, maxChannelConsumers,
+        e2eProcessingLatencyPercentiles, e2eProcessingLatencyWindowTime);
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}
