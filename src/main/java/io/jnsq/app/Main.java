@@ -1,2 +1,110 @@
 package io.jnsq.app;
-public final class Main { public static void main(String[] a) {} }
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/** The {@code jnsq} command line: {@code jnsq node [flags]} runs a node, {@code jnsq bench ...} load-tests one. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    CommandLine top = new CommandLine(topSpec());
+    top.addSubcommand("node", new CommandLine(nodeSpec()));
+    top.setExecutionStrategy(Main::execute);
+    return top.execute(args);
+  }
+
+  private static CommandSpec topSpec() {
+    CommandSpec spec = CommandSpec.create().name("jnsq").mixinStandardHelpOptions(true).version(version());
+    spec.usageMessage().description(
+        "A realtime messaging node that speaks NSQ's protocols: nsqd, nsqlookupd and nsqadmin in one process.");
+    return spec;
+  }
+
+  private static CommandSpec nodeSpec() {
+    CommandSpec spec = CommandSpec.create().name("node").mixinStandardHelpOptions(true).version(version());
+    spec.usageMessage().description(
+        "Runs a node. Flags use nsqd's names and defaults; each is also a key of the config file.");
+    Config defaults = ConfigFactory.parseResources("jnsq-defaults.conf").resolve();
+    spec.addOption(OptionSpec.builder("--config").paramLabel("<file>").type(String.class)
+        .description("HOCON config file with a jnsq { ... } block (see config/jnsq.conf); flags override it").build());
+    for (NodeFlags.Flag f : NodeFlags.ALL) {
+      String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise());
+      boolean list = f.name().equals("e2e-processing-latency-percentile");
+      spec.addOption(OptionSpec.builder("--" + f.name())
+          .paramLabel("<value>")
+          .type(list ? String[].class : String.class)
+          .description(f.description() + " (default: " + dflt + ")")
+          .build());
+    }
+    return spec;
+  }
+
+  private static int execute(ParseResult parsed) {
+    Integer help = CommandLine.executeHelpRequest(parsed);
+    if (help != null) return help;
+    if (!parsed.hasSubcommand()) {
+      parsed.commandSpec().commandLine().usage(System.out);
+      return 2;
+    }
+    ParseResult sub = parsed.subcommand();
+    if (sub.commandSpec().name().equals("node")) return runNode(sub);
+    return 2;
+  }
+
+  private static int runNode(ParseResult parsed) {
+    Map<String, Object> overrides = new HashMap<>();
+    for (NodeFlags.Flag f : NodeFlags.ALL) {
+      OptionSpec o = parsed.commandSpec().findOption("--" + f.name());
+      if (!parsed.hasMatchedOption(o)) continue;
+      Object value = o.getValue();
+      if (value instanceof String[] parts) {
+        List<Double> list = new ArrayList<>();
+        for (String p : parts) for (String q : p.split(",")) if (!q.isBlank()) list.add(Double.parseDouble(q.trim()));
+        value = list;
+      }
+      overrides.put(f.configKey(), value);
+    }
+    String file = parsed.matchedOptionValue("--config", null);
+    Node node;
+    try {
+      Config config = Node.loadConfig(file == null ? null : Path.of(file), overrides);
+      node = Node.start(config).toCompletableFuture().join();
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      System.err.println("jnsq: cannot start: " + cause.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    node.system().getWhenTerminated().whenComplete((d, e) -> stopped.countDown());
+    // SIGTERM/SIGINT run Pekko's coordinated shutdown through its JVM shutdown hook.
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static String version() {
+    Package p = Main.class.getPackage();
+    String v = p == null ? null : p.getImplementationVersion();
+    return "jnsq " + (v == null ? "dev" : v) + " (NSQ protocol " + io.jnsq.config.NodeSettings.NSQ_VERSION + ")";
+  }
+
+}

@@ -31,13 +31,15 @@ public final class Topic {
   /** Everything a topic understands. */
   public sealed interface Command {}
 
-  /** PUB, MPUB or DPUB: all bodies are accepted together or none is. */
-  public record Publish(List<ByteString> bodies, long deferMs, ActorRef<PublishResult> replyTo) implements Command {}
+  /**
+   * PUB, MPUB or DPUB: all bodies are accepted together or none is. {@code seq} comes back in the
+   * result so that a connection with several topics can match replies without a temporary actor per ask.
+   */
+  public record Publish(long seq, List<ByteString> bodies, long deferMs, ActorRef<PublishResult> replyTo)
+      implements Command {}
 
-  /** Whether a publish was accepted; {@code reason} (e.g. {@code exiting}) goes after "PUB failed". */
-  public record PublishResult(boolean accepted, String reason) {
-    static final PublishResult ACCEPTED = new PublishResult(true, "");
-  }
+  /** Whether publish {@code seq} was accepted; {@code reason} goes after "PUB failed". */
+  public record PublishResult(long seq, boolean accepted, String reason) {}
 
   /** Finds (and with {@code create}, makes) a channel. */
   public record GetChannel(String name, boolean create, ActorRef<ChannelLookup> replyTo) implements Command {}
@@ -127,7 +129,7 @@ public final class Topic {
     int k = p.bodies().size();
     String refusal = admit(k);
     if (refusal != null) {
-      p.replyTo().tell(new PublishResult(false, refusal));
+      p.replyTo().tell(new PublishResult(p.seq(), false, refusal));
       return Behaviors.same();
     }
     long first = ids.reserve(k);
@@ -149,7 +151,7 @@ public final class Topic {
         c.outstanding += k;
       }
     }
-    p.replyTo().tell(PublishResult.ACCEPTED);
+    p.replyTo().tell(new PublishResult(p.seq(), true, ""));
     return Behaviors.same();
   }
 

@@ -64,7 +64,7 @@ public record NodeSettings(
         c.getDuration("output-buffer-timeout"),
         c.getInt("max-channel-consumers"),
         c.getInt("max-deflate-level"),
-        List.copyOf(c.getDoubleList("e2e-processing-latency-percentiles")),
+        List.copyOf(c.getDoubleList("e2e-processing-latency-percentile")),
         c.getDuration("e2e-processing-latency-window-time"));
   }
 

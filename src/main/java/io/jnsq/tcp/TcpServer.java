@@ -1,0 +1,84 @@
+package io.jnsq.tcp;
+
+import io.jnsq.broker.TopicRegistry;
+import io.jnsq.protocol.CommandDecoder;
+import io.jnsq.protocol.Inbound;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.stream.CompletionStrategy;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens for TCP clients and gives each connection its pipeline:
+ * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link ClientSession} actor
+ * → one ByteString per write → socket.
+ */
+public final class TcpServer {
+  private static final Logger log = LoggerFactory.getLogger(TcpServer.class);
+
+  private TcpServer() {}
+
+  /** Binds {@code host:port} (port 0 = any free port) and serves until the binding is unbound. */
+  public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      SessionSettings settings, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections) {
+    AtomicLong ids = new AtomicLong();
+    ClientSession.Context context = new ClientSession.Context(registry, settings);
+    return Tcp.get(system).bind(host, port)
+        .to(Sink.foreach(conn -> {
+          long id = ids.incrementAndGet();
+          InetSocketAddress remote = conn.remoteAddress();
+          String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+          conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
+        }))
+        .run(system)
+        .whenComplete((binding, error) -> {
+          if (error != null) log.error("TCP: cannot listen on {}:{}: {}", host, port, error.getMessage());
+          else log.info("TCP: listening on {}", binding.localAddress());
+        });
+  }
+
+  private static Flow<ByteString, ByteString, NotUsed> sessionFlow(ActorSystem<?> system, long id, String remote,
+      ClientSession.Context context, ActorRef<Connections.Command> connections) {
+    ActorRef<ClientSession.Command> session =
+        system.systemActorOf(ClientSession.create(id, remote, context), "client-" + id, Props.empty());
+    connections.tell(new Connections.Register(id, session));
+
+    Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
+        session,
+        (ActorRef<ClientSession.InputAck> ackTo, List<Inbound> items) -> new ClientSession.InputBatch(ackTo, items),
+        ClientSession.InputStarted::new,
+        ClientSession.InputAck.INSTANCE,
+        new ClientSession.InputEnded(),
+        failure -> new ClientSession.InputEnded());
+
+    Source<ByteString, NotUsed> fromSession = ActorSource
+        .<ClientSession.Output, ClientSession.OutputAck>actorRefWithBackpressure(
+            session.narrow(),
+            ClientSession.OutputAck.INSTANCE,
+            out -> out instanceof ClientSession.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
+            out -> Optional.empty())
+        .mapMaterializedValue(out -> {
+          session.tell(new ClientSession.OutputStarted(out));
+          return NotUsed.getInstance();
+        })
+        .map(out -> ((ClientSession.Bytes) out).bytes());
+
+    return Flow.fromSinkAndSourceCoupled(
+        CommandDecoder.flow(context.settings().limits()).to(toSession), fromSession);
+  }
+}

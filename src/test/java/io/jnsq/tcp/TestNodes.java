@@ -1,0 +1,21 @@
+package io.jnsq.tcp;
+
+import io.jnsq.app.Node;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Starts in-process nodes on free loopback ports for tests. */
+final class TestNodes {
+  private TestNodes() {}
+
+  /** A node on 127.0.0.1 with free ports; {@code settings} are extra {@code jnsq.*} keys without the prefix. */
+  static Node start(Map<String, Object> settings) {
+    Map<String, Object> all = new HashMap<>();
+    all.put("jnsq.tcp-address", "127.0.0.1:0");
+    all.put("jnsq.http-address", "127.0.0.1:0");
+    all.put("jnsq.node-id", 7);
+    all.put("pekko.loglevel", "WARNING");
+    settings.forEach((k, v) -> all.put("jnsq." + k, v));
+    return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
+  }
+}
