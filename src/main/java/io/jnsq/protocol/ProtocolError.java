@@ -21,5 +21,5 @@ public record ProtocolError(String verb, String code, String text, boolean frami
   }
 
   /** The payload of the error frame: {@code CODE SP text}. */
-  public String frameText() { return code + " " + text; }
+  public String frameText() { return text.isEmpty() ? code : code + " " + text; }
 }

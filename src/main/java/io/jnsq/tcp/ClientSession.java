@@ -169,9 +169,9 @@ public final class ClientSession {
     String ip = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
     this.identity = new ClientIdentity(ip, ip, "", false, false, false);
     this.msgTimeout = settings.msgTimeout();
+    // The first read deadline (two default heartbeats = --client-timeout) also drops a client that
+    // connects and never says anything, not even the magic.
     setHeartbeat(settings.heartbeatInterval().toNanos());
-    // Until the first command, the deadline also covers a client that connects and says nothing.
-    timers.startSingleTimer(Tick.READ_DEADLINE, Tick.READ_DEADLINE, settings.clientTimeout());
   }
 
   private Behavior<Command> running() {
@@ -335,12 +335,16 @@ public final class ClientSession {
     owe(Slot.ready(req.featureNegotiation() ? Frames.response(n.response().toJson()) : Frames.OK));
   }
 
+  /** Heartbeats every {@code nanos}, and a read deadline of two of them; 0 disables both, as nsqd's -1 does. */
   private void setHeartbeat(long nanos) {
     heartbeatNanos = nanos;
     if (nanos > 0) {
       timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, Duration.ofNanos(nanos));
+      long idle = System.nanoTime() - lastReadNanos;
+      timers.startSingleTimer(Tick.READ_DEADLINE, Tick.READ_DEADLINE, Duration.ofNanos(Math.max(1, 2 * nanos - idle)));
     } else {
       timers.cancel(Tick.HEARTBEAT);
+      timers.cancel(Tick.READ_DEADLINE);
     }
   }
 

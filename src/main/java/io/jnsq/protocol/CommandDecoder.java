@@ -1,0 +1,105 @@
+package io.jnsq.protocol;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Turns a client's bytes into batches of commands: checks the {@code "  V2"} magic once, then decodes
+ * every complete command of each chunk in one pass and emits them as one list, so the connection handles
+ * a whole read at a time. Malformed input becomes a {@link ProtocolError} in the batch; after one that
+ * loses the framing the stage reads no more (it does not complete: the connection's owner writes the
+ * error frame and then closes the socket, which ends the stage). It never throws.
+ */
+public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<Inbound>>> {
+  private static final ByteString MAGIC_V2 = ByteString.fromString("  V2");
+
+  private final Inlet<ByteString> in = Inlet.create("CommandDecoder.in");
+  private final Outlet<List<Inbound>> out = Outlet.create("CommandDecoder.out");
+  private final FlowShape<ByteString, List<Inbound>> shape = FlowShape.of(in, out);
+  private final Limits limits;
+
+  private CommandDecoder(Limits limits) { this.limits = limits; }
+
+  /** The decoding flow for one connection. */
+  public static Flow<ByteString, List<Inbound>, NotUsed> flow(Limits limits) {
+    return Flow.fromGraph(new CommandDecoder(limits)).named("nsqCommandDecoder");
+  }
+
+  @Override public FlowShape<ByteString, List<Inbound>> shape() { return shape; }
+
+  @Override public GraphStageLogic createLogic(Attributes attrs) {
+    return new GraphStageLogic(shape) {
+      private ByteString buffer = ByteString.emptyByteString();
+      private boolean magicChecked;
+      private boolean finished;   // framing lost: emit what we have, then read nothing more
+
+      {
+        setHandler(in, new AbstractInHandler() {
+          @Override public void onPush() {
+            ByteString chunk = grab(in);
+            if (!finished) buffer = buffer.concat(chunk);
+            decodeOrPull();
+          }
+
+          @Override public void onUpstreamFinish() {
+            if (isAvailable(out)) decodeOrPull();
+          }
+        });
+        setHandler(out, new AbstractOutHandler() {
+          @Override public void onPull() { decodeOrPull(); }
+        });
+      }
+
+      /** Called only while {@code out} has demand. */
+      private void decodeOrPull() {
+        List<Inbound> batch = decodeAll();
+        if (!batch.isEmpty()) {
+          push(out, batch);
+        } else if (isClosed(in)) {
+          completeStage();
+        } else if (!finished && !hasBeenPulled(in)) {
+          pull(in);
+        }
+      }
+
+      private List<Inbound> decodeAll() {
+        List<Inbound> batch = new ArrayList<>();
+        if (finished) return batch;
+        if (!magicChecked) {
+          if (buffer.size() < 4) return batch;
+          if (!buffer.take(4).equals(MAGIC_V2)) {
+            batch.add(ProtocolError.framing("", "E_BAD_PROTOCOL", ""));
+            finished = true;
+            return batch;
+          }
+          buffer = buffer.drop(4);
+          magicChecked = true;
+        }
+        int offset = 0;
+        ByteString rest = buffer;
+        while (!finished && !rest.isEmpty()) {
+          CommandParser.Parsed parsed = CommandParser.next(rest, limits);
+          if (!(parsed instanceof CommandParser.Ok ok)) break;
+          batch.add(ok.item());
+          if (ok.item() instanceof ProtocolError e && e.framingLost()) finished = true;
+          rest = rest.drop(ok.consumed());
+          offset += ok.consumed();
+        }
+        // Keep only what is left; compact a rope so the next read does not keep many small chunks alive.
+        if (offset > 0) buffer = rest.isEmpty() ? ByteString.emptyByteString() : rest.size() < 4096 ? rest.compact() : rest;
+        return batch;
+      }
+    };
+  }
+}
