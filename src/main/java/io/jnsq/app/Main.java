@@ -38,13 +38,14 @@ public final class Main {
 
   private static CommandSpec nodeSpec() {
     CommandSpec spec = CommandSpec.create().name("node").mixinStandardHelpOptions(true).version(version());
+    spec.usageMessage().abbreviateSynopsis(true);
     spec.usageMessage().description(
         "Runs a node. Flags use nsqd's names and defaults; each is also a key of the config file.");
     Config defaults = ConfigFactory.parseResources("jnsq-defaults.conf").resolve();
     spec.addOption(OptionSpec.builder("--config").paramLabel("<file>").type(String.class)
         .description("HOCON config file with a jnsq { ... } block (see config/jnsq.conf); flags override it").build());
     for (NodeFlags.Flag f : NodeFlags.ALL) {
-      String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise());
+      String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise()).replace("\"", "");
       boolean list = f.name().equals("e2e-processing-latency-percentile");
       spec.addOption(OptionSpec.builder("--" + f.name())
           .paramLabel("<value>")
