@@ -1,0 +1,114 @@
+package io.jnsq.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the driver scripts of the third-party Node.js client nsqjs ({@code test-clients/nsqjs}) as child
+ * processes. Installs the pinned client with {@code npm ci} when it is missing, so {@code mvn verify} works on
+ * a fresh clone; without node/npm the tests fail with a message saying so, they do not skip.
+ */
+final class NsqjsClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path DIR = Path.of(System.getProperty("user.dir"), "test-clients", "nsqjs");
+
+  private NsqjsClient() {}
+
+  static synchronized void ensureInstalled() throws IOException, InterruptedException {
+    if (Files.isDirectory(DIR.resolve("node_modules").resolve("nsqjs"))) return;
+    Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("npm ci in " + DIR + " failed (node and npm must be on PATH):\n" + out);
+    }
+  }
+
+  /** A running script: its JSON stdout lines are collected as they come. */
+  static final class Run {
+    final Process process;
+    final List<JsonNode> lines = new CopyOnWriteArrayList<>();
+    final StringBuilder stderr = new StringBuilder();
+    private final Thread reader;
+
+    Run(Process process) {
+      this.process = process;
+      this.reader = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = r.readLine()) != null) {
+            if (line.startsWith("{")) lines.add(JSON.readTree(line));
+          }
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      });
+      reader.setDaemon(true);
+      reader.start();
+      Thread err = new Thread(() -> {
+        try {
+          String s = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+          synchronized (stderr) {
+            stderr.append(s);
+          }
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      });
+      err.setDaemon(true);
+      err.start();
+    }
+
+    /** Waits for the exit code; kills the script and fails if it outlives {@code limit}. */
+    int await(Duration limit) throws InterruptedException {
+      if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("nsqjs script still running after " + limit + "; stderr: " + stderr());
+      }
+      reader.join(5000);
+      return process.exitValue();
+    }
+
+    /** Waits until some output line has {@code "event":event}. */
+    void awaitEvent(String event, Duration limit) throws InterruptedException {
+      long deadline = System.nanoTime() + limit.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (JsonNode n : lines) if (event.equals(n.path("event").asText())) return;
+        if (!process.isAlive()) break;
+        Thread.sleep(20);
+      }
+      throw new AssertionError("no '" + event + "' from nsqjs within " + limit + "; stderr: " + stderr());
+    }
+
+    List<JsonNode> events(String event) {
+      List<JsonNode> out = new ArrayList<>();
+      for (JsonNode n : lines) if (event.equals(n.path("event").asText())) out.add(n);
+      return out;
+    }
+
+    String stderr() {
+      synchronized (stderr) {
+        return stderr.toString();
+      }
+    }
+
+    void kill() { process.destroyForcibly(); }
+  }
+
+  static Run start(String script, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("node", script));
+    cmd.addAll(List.of(args));
+    return new Run(new ProcessBuilder(cmd).directory(DIR.toFile()).start());
+  }
+}

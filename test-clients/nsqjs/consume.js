@@ -1,0 +1,51 @@
+'use strict'
+// Consumes --topic/--channel with --readers nsqjs Readers (one TCP connection each) and prints one JSON
+// line per message: {"event":"message","reader":n,"body":...,"id":...,"attempts":...}. Exits 0 with a
+// summary line once --expect distinct bodies arrived (every reader FINishes what it gets), or 1 after
+// --timeout seconds. With --no-fin a reader takes --take messages, stops asking for more (RDY 0) and
+// never answers them, so the node must time them out and give them to someone else.
+const nsq = require('nsqjs')
+const parseArgs = require('./args')
+
+const o = parseArgs(process.argv.slice(2), {
+  host: '127.0.0.1', port: 4150, topic: 'test', channel: 'ch', readers: 1, expect: 0,
+  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false,
+})
+
+const seen = new Map()
+let received = 0
+const perReader = new Array(o.readers).fill(0)
+const readers = []
+
+const finish = (code, why) => {
+  console.log(JSON.stringify({event: 'summary', why, received, distinct: seen.size, perReader}))
+  for (const r of readers) r.close()
+  setTimeout(() => process.exit(code), 100)
+}
+setTimeout(() => finish(1, `timed out after ${o.timeout}s`), o.timeout * 1000).unref()
+
+for (let n = 0; n < o.readers; n++) {
+  const opts = {nsqdTCPAddresses: [`${o.host}:${o.port}`], maxInFlight: o['max-in-flight'], clientId: `jnsq-e2e-${n}`}
+  if (o['msg-timeout'] > 0) opts.messageTimeout = o['msg-timeout']
+  const r = new nsq.Reader(o.topic, o.channel, opts)
+  readers.push(r)
+  r.on('error', (err) => console.error(`reader ${n} error: ${err}`))
+  r.on('nsqd_connected', () => console.log(JSON.stringify({event: 'connected', reader: n})))
+  r.on('message', (msg) => {
+    const body = msg.body.toString()
+    received++
+    perReader[n]++
+    console.log(JSON.stringify({event: 'message', reader: n, body, id: msg.id, attempts: msg.attempts}))
+    if (o['no-fin']) {
+      if (perReader[n] >= o.take) {
+        r.pause()
+        console.log(JSON.stringify({event: 'paused', reader: n, held: perReader[n]}))
+      }
+      return
+    }
+    seen.set(body, (seen.get(body) || 0) + 1)
+    msg.finish()
+    if (o.expect > 0 && seen.size >= o.expect) finish(0, 'all expected messages arrived')
+  })
+  r.connect()
+}
