@@ -1,0 +1,221 @@
+package io.jnsq.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnsq.config.ChannelSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** A topic's fan-out, holding, pausing, deferral, memory bound and ids. */
+class TopicTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(ManualTime.config());
+  private final ManualTime time = ManualTime.get(testKit.system());
+  private final ManualClock clock = new ManualClock();
+  private final MessageIdSource ids = new MessageIdSource(5, 1_700_000_000_000L);
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @AfterAll static void shutdown() { testKit.shutdownTestKit(); }
+
+  private ActorRef<Topic.Command> topic(String name, long memQueueSize) {
+    return testKit.spawn(Topic.create(name, ChannelSettings.of(memQueueSize, TIMEOUT), ids, clock));
+  }
+
+  private static List<ByteString> bodies(String... s) {
+    List<ByteString> out = new ArrayList<>();
+    for (String x : s) out.add(ByteString.fromString(x));
+    return out;
+  }
+
+  private Topic.PublishResult publish(ActorRef<Topic.Command> t, long deferMs, String... s) {
+    TestProbe<Topic.PublishResult> reply = testKit.createTestProbe();
+    t.tell(new Topic.Publish(7, bodies(s), deferMs, reply.ref()));
+    Topic.PublishResult r = reply.receiveMessage();
+    assertEquals(7, r.seq());
+    return r;
+  }
+
+  private ActorRef<Channel.Command> channel(ActorRef<Topic.Command> t, String name) {
+    TestProbe<Topic.ChannelLookup> reply = testKit.createTestProbe();
+    t.tell(new Topic.GetChannel(name, true, reply.ref()));
+    return reply.receiveMessage().channel();
+  }
+
+  /** Subscribes a probe with RDY 100 and returns it. */
+  private TestProbe<Channel.ConsumerEvent> consume(ActorRef<Channel.Command> ch, long id) {
+    TestProbe<Channel.ConsumerEvent> p = testKit.createTestProbe();
+    ch.tell(new Channel.Subscribe(new ClientInfo(id, "c", "h", "ua", "127.0.0.1:1", 0, 0, false, false, false), p.ref(), TIMEOUT));
+    p.expectMessageClass(Channel.Subscribed.class);
+    ch.tell(new Channel.Ready(id, 100));
+    return p;
+  }
+
+  private static List<String> bodiesOf(TestProbe<Channel.ConsumerEvent> p) {
+    return p.expectMessageClass(Channel.Deliveries.class).messages().stream().map(m -> m.body().utf8String()).toList();
+  }
+
+  @Test
+  void everyChannelGetsEveryMessageWithTheSameId() {
+    ActorRef<Topic.Command> t = topic("fanout", 100);
+    TestProbe<Channel.ConsumerEvent> a = consume(channel(t, "a"), 1);
+    TestProbe<Channel.ConsumerEvent> b = consume(channel(t, "b"), 2);
+    assertTrue(publish(t, 0, "x", "y").accepted());
+    List<Message> ma = a.expectMessageClass(Channel.Deliveries.class).messages();
+    List<Message> mb = b.expectMessageClass(Channel.Deliveries.class).messages();
+    assertEquals(List.of("x", "y"), ma.stream().map(m -> m.body().utf8String()).toList());
+    assertEquals(ma.stream().map(Message::id).toList(), mb.stream().map(Message::id).toList());
+    assertEquals(ma.get(0).timestamp(), mb.get(0).timestamp());
+  }
+
+  @Test
+  void aTopicWithoutChannelsHoldsMessagesForItsFirstChannel() {
+    ActorRef<Topic.Command> t = topic("held", 100);
+    publish(t, 0, "early1", "early2");
+    TestProbe<Channel.ConsumerEvent> first = consume(channel(t, "first"), 1);
+    assertEquals(List.of("early1", "early2"), bodiesOf(first));
+    TestProbe<Channel.ConsumerEvent> later = consume(channel(t, "later"), 2);
+    later.expectNoMessage(Duration.ofMillis(50));
+    publish(t, 0, "new");
+    assertEquals(List.of("new"), bodiesOf(later));
+    assertEquals(List.of("new"), bodiesOf(first));
+  }
+
+  @Test
+  void aPausedTopicHoldsMessagesUntilUnpaused() {
+    ActorRef<Topic.Command> t = topic("paused", 100);
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
+    TestProbe<Done> done = testKit.createTestProbe();
+    t.tell(new Topic.SetPaused(true, done.ref()));
+    done.receiveMessage();
+    assertTrue(publish(t, 0, "p").accepted(), "a paused topic keeps accepting");
+    c.expectNoMessage(Duration.ofMillis(50));
+    t.tell(new Topic.SetPaused(false, done.ref()));
+    assertEquals(List.of("p"), bodiesOf(c));
+  }
+
+  @Test
+  void deferredPublishReachesChannelsAfterTheDelay() {
+    ActorRef<Topic.Command> t = topic("deferred", 100);
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
+    publish(t, 2000, "later");
+    c.expectNoMessage(Duration.ofMillis(30));
+    clock.advance(Duration.ofMillis(2000));
+    time.timePasses(Duration.ofMillis(2100));
+    assertEquals(List.of("later"), bodiesOf(c));
+  }
+
+  @Test
+  void publishIsRefusedWhenAChannelIsFullAndAcceptedOnceItDrains() {
+    ActorRef<Topic.Command> t = topic("bounded", 3);
+    ActorRef<Channel.Command> ch = channel(t, "slow");
+    assertTrue(publish(t, 0, "1", "2").accepted());
+    Topic.PublishResult refused = publish(t, 0, "3", "4");
+    assertFalse(refused.accepted(), "all or nothing: two more would pass 3");
+    assertEquals("mem-queue-size (3) exceeded", refused.reason());
+    assertTrue(publish(t, 0, "3").accepted());
+    TestProbe<Channel.ConsumerEvent> c = consume(ch, 1);
+    assertEquals(List.of("1", "2", "3"), bodiesOf(c));
+    TestProbe<Topic.PublishResult> reply = testKit.createTestProbe();
+    // The channel's credit reaches the topic asynchronously: ask until it has.
+    reply.awaitAssert(() -> {
+      t.tell(new Topic.Publish(1, bodies("4", "5", "6"), 0, reply.ref()));
+      assertTrue(reply.receiveMessage().accepted());
+      return null;
+    });
+  }
+
+  @Test
+  void aTopicWithoutChannelsRefusesPastItsOwnBound() {
+    ActorRef<Topic.Command> t = topic("ownbound", 2);
+    assertTrue(publish(t, 0, "a", "b").accepted());
+    assertFalse(publish(t, 0, "c").accepted());
+  }
+
+  @Test
+  void ephemeralTopicDropsOverflowButAnswersOk() {
+    ActorRef<Topic.Command> t = topic("eph#ephemeral", 2);
+    assertTrue(publish(t, 0, "a", "b", "c").accepted());
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
+    assertEquals(List.of("a", "b"), bodiesOf(c));
+  }
+
+  @Test
+  void ephemeralTopicGoesAwayWithItsLastChannel() {
+    ActorRef<Topic.Command> t = topic("gone#ephemeral", 10);
+    channel(t, "c");
+    TestProbe<Boolean> deleted = testKit.createTestProbe();
+    t.tell(new Topic.DeleteChannel("c", deleted.ref()));
+    assertTrue(deleted.receiveMessage());
+    deleted.expectTerminated(t);
+  }
+
+  @Test
+  void deletingAnUnknownChannelAnswersFalse() {
+    ActorRef<Topic.Command> t = topic("nodelete", 10);
+    TestProbe<Boolean> deleted = testKit.createTestProbe();
+    t.tell(new Topic.DeleteChannel("nope", deleted.ref()));
+    assertFalse(deleted.receiveMessage());
+  }
+
+  @Test
+  void emptyDropsWhatTheTopicHolds() {
+    ActorRef<Topic.Command> t = topic("emptied", 10);
+    publish(t, 0, "x");
+    TestProbe<Done> done = testKit.createTestProbe();
+    t.tell(new Topic.Empty(done.ref()));
+    done.receiveMessage();
+    consume(channel(t, "c"), 1).expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void statsListChannelsByNameWithTopicCounts() {
+    ActorRef<Topic.Command> t = topic("stats", 10);
+    channel(t, "zeta");
+    channel(t, "alpha");
+    publish(t, 0, "abc", "de");
+    TestProbe<Stats.Topic> stats = testKit.createTestProbe();
+    t.tell(new Topic.GetStats(null, true, stats.ref()));
+    Stats.Topic s = stats.receiveMessage();
+    assertEquals(List.of("alpha", "zeta"), s.channels().stream().map(Stats.Channel::name).toList());
+    assertEquals(2, s.messageCount());
+    assertEquals(5, s.messageBytes());
+    assertEquals(2, s.channels().get(0).depth());
+    t.tell(new Topic.GetStats("zeta", false, stats.ref()));
+    assertEquals(List.of("zeta"), stats.receiveMessage().channels().stream().map(Stats.Channel::name).toList());
+  }
+
+  @Test
+  void messageIdsAreUniqueAcrossTopicsSharingTheNodesSource() {
+    ActorRef<Topic.Command> t1 = topic("ids1", 1000);
+    ActorRef<Topic.Command> t2 = topic("ids2", 1000);
+    TestProbe<Channel.ConsumerEvent> c1 = consume(channel(t1, "c"), 1);
+    TestProbe<Channel.ConsumerEvent> c2 = consume(channel(t2, "c"), 2);
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < 5; i++) {
+      publish(t1, 0, "a", "b", "c");
+      publish(t2, 0, "d", "e", "f");
+    }
+    int got = 0;
+    while (got < 30) {
+      for (TestProbe<Channel.ConsumerEvent> c : List.of(c1, c2)) {
+        for (Message m : c.expectMessageClass(Channel.Deliveries.class).messages()) {
+          assertTrue(seen.add(m.id()), "duplicate id " + m.id());
+          assertEquals(5, m.id() >>> 54, "node id in the top bits");
+          got++;
+        }
+      }
+    }
+  }
+}
