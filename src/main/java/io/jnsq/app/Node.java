@@ -6,6 +6,7 @@ import io.jnsq.broker.Clock;
 import io.jnsq.broker.MessageIdSource;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.http.NsqdApi;
 import io.jnsq.tcp.Connections;
 import io.jnsq.tcp.SessionSettings;
 import io.jnsq.tcp.TcpServer;
@@ -14,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -21,25 +25,32 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running jnsq node: the actor system (whose guardian is the topic registry), the TCP listener and the
- * directory of connections. Tests start nodes in-process with {@link #start}; {@code bin/jnsq node} does the same.
+ * A running jnsq node: the actor system (whose guardian is the topic registry), the TCP listener, the
+ * HTTP API and the directory of connections. Tests start nodes in-process with {@link #start}; {@code bin/jnsq node} does the same.
  */
 public final class Node {
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
   private final ActorSystem<TopicRegistry.Command> system;
   private final NodeSettings settings;
   private final ActorRef<Connections.Command> connections;
   private final Tcp.ServerBinding tcp;
+  private final ServerBinding http;   // null when the HTTP API is off
   private final long startTime;
 
   private Node(ActorSystem<TopicRegistry.Command> system, NodeSettings settings,
-      ActorRef<Connections.Command> connections, Tcp.ServerBinding tcp, long startTime) {
+      ActorRef<Connections.Command> connections, Tcp.ServerBinding tcp, ServerBinding http, long startTime) {
     this.system = system;
     this.settings = settings;
     this.connections = connections;
     this.tcp = tcp;
+    this.http = http;
     this.startTime = startTime;
   }
 
@@ -69,15 +80,33 @@ public final class Node {
         TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM), "jnsq", config);
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     SessionSettings sessionSettings = SessionSettings.from(settings);
+    AtomicInteger tcpPort = new AtomicInteger();
+    AtomicInteger httpPort = new AtomicInteger();
     CompletableFuture<Node> started = new CompletableFuture<>();
     TcpServer.bind(system, settings.tcpAddress().host(), settings.tcpAddress().port(), sessionSettings, system, connections)
-        .whenComplete((binding, error) -> {
+        .thenCompose(tcp -> {
+          tcpPort.set(tcp.localAddress().getPort());
+          if (settings.httpAddress() == null) return CompletableFuture.completedFuture(Map.entry(tcp, Optional.<ServerBinding>empty()));
+          NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get);
+          return Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port())
+              .bind(api.route())
+              .thenApply(http -> {
+                httpPort.set(http.localAddress().getPort());
+                log.info("HTTP: listening on {}", http.localAddress());
+                return Map.entry(tcp, Optional.of(http));
+              })
+              .exceptionally(e -> {
+                tcp.unbind();
+                throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+              });
+        })
+        .whenComplete((bindings, error) -> {
           if (error != null) {
             system.terminate();
             started.completeExceptionally(error);
             return;
           }
-          Node node = new Node(system, settings, connections, binding, startMillis / 1000);
+          Node node = new Node(system, settings, connections, bindings.getKey(), bindings.getValue().orElse(null), startMillis / 1000);
           node.registerShutdown();
           started.complete(node);
         });
@@ -87,6 +116,9 @@ public final class Node {
   private void registerShutdown() {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-tcp", () -> tcp.unbind().thenApply(x -> Done.getInstance()));
+    if (http != null) {
+      cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", () -> http.unbind().thenApply(x -> Done.getInstance()));
+    }
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-connections", () ->
         org.apache.pekko.actor.typed.javadsl.AskPattern.<Connections.Command, Done>ask(
             connections, Connections.CloseAll::new, Duration.ofSeconds(5), system.scheduler()));
@@ -108,6 +140,9 @@ public final class Node {
 
   /** Where the TCP listener actually is (the port is known even when 0 was asked for). */
   public InetSocketAddress tcpAddress() { return tcp.localAddress(); }
+
+  /** Where the HTTP API listens, or null when it is off. */
+  public InetSocketAddress httpAddress() { return http == null ? null : http.localAddress(); }
 
   /** Start time in Unix seconds, for {@code /info} and {@code /stats}. */
   public long startTime() { return startTime; }

@@ -12,7 +12,7 @@ import java.util.List;
  */
 public record NodeSettings(
     HostPort tcpAddress,
-    HostPort httpAddress,
+    HostPort httpAddress,   // null: no HTTP API
     String broadcastAddress,
     int nodeId,
     String dataPath,
@@ -45,7 +45,7 @@ public record NodeSettings(
     int nodeId = c.getInt("node-id");
     return new NodeSettings(
         HostPort.parse(c.getString("tcp-address")),
-        HostPort.parse(c.getString("http-address")),
+        c.getString("http-address").isBlank() ? null : HostPort.parse(c.getString("http-address")),
         broadcast.isEmpty() ? host : broadcast,
         nodeId < 0 ? Math.floorMod(host.hashCode(), 1024) : nodeId,
         c.getString("data-path").isEmpty() ? System.getProperty("user.dir") : c.getString("data-path"),

@@ -1,0 +1,67 @@
+package io.jnsq.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.util.Arrays;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+
+/**
+ * The JVM's figures under the names of nsqd's {@code memory} block (which describes Go's runtime):
+ * <ul>
+ *   <li>{@code heap_in_use_bytes}: heap used; {@code heap_idle_bytes}: heap committed but unused;
+ *       {@code heap_released_bytes}: heap the JVM may still grow into (max − committed);</li>
+ *   <li>{@code next_gc_bytes}: heap committed (a collection is due before it is exceeded);</li>
+ *   <li>{@code gc_pause_usec_100/99/95}: percentiles of the last 256 collection pauses, in µs;</li>
+ *   <li>{@code gc_total_runs}: collections since start;</li>
+ *   <li>{@code heap_objects}: the JVM keeps no live-object count; 0.</li>
+ * </ul>
+ * Pause times come from the collectors' notifications, recorded by a listener owned by this class.
+ */
+final class MemoryStats {
+  private static final int KEPT = 256;
+  private final long[] pausesMicros = new long[KEPT];
+  private long recorded;
+
+  MemoryStats() {
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (gc instanceof NotificationEmitter emitter) {
+        emitter.addNotificationListener((n, handback) -> {
+          if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+            GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+            record(info.getGcInfo().getDuration() * 1000);
+          }
+        }, null, null);
+      }
+    }
+  }
+
+  private synchronized void record(long micros) { pausesMicros[(int) (recorded++ % KEPT)] = micros; }
+
+  synchronized void write(ObjectNode out) {
+    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    long max = heap.getMax() < 0 ? heap.getCommitted() : heap.getMax();
+    long runs = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) runs += Math.max(0, gc.getCollectionCount());
+    long[] pauses = Arrays.copyOf(pausesMicros, (int) Math.min(recorded, KEPT));
+    Arrays.sort(pauses);
+    out.put("heap_objects", 0);
+    out.put("heap_idle_bytes", heap.getCommitted() - heap.getUsed());
+    out.put("heap_in_use_bytes", heap.getUsed());
+    out.put("heap_released_bytes", max - heap.getCommitted());
+    out.put("gc_pause_usec_100", percentile(pauses, 1.0));
+    out.put("gc_pause_usec_99", percentile(pauses, 0.99));
+    out.put("gc_pause_usec_95", percentile(pauses, 0.95));
+    out.put("next_gc_bytes", heap.getCommitted());
+    out.put("gc_total_runs", runs);
+  }
+
+  private static long percentile(long[] sorted, double q) {
+    if (sorted.length == 0) return 0;
+    int i = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+}

@@ -1,0 +1,326 @@
+package io.jnsq.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jnsq.broker.Channel;
+import io.jnsq.broker.Stats;
+import io.jnsq.broker.Topic;
+import io.jnsq.broker.TopicRegistry;
+import io.jnsq.config.NodeSettings;
+import io.jnsq.protocol.Names;
+import io.jnsq.tcp.Connections;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.StreamLimitReachedException;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * nsqd's HTTP API: publishing, {@code /stats}, topic and channel administration and runtime options,
+ * answered in NSQ 1.x's conventions (see {@link Responses}). Paths are dispatched from one table so that
+ * an unknown path is 404 {@code NOT_FOUND}, a known path with another method 405 with {@code Allow},
+ * and OPTIONS lists the methods, exactly as nsqd's router does.
+ */
+public final class NsqdApi extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(NsqdApi.class);
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+
+  private record Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler) {}
+
+  /** One request with its query string already parsed. */
+  record Call(HttpRequest request, Query query) {}
+
+  private final ActorSystem<?> system;
+  private final ActorRef<TopicRegistry.Command> registry;
+  private final ActorRef<Connections.Command> connections;
+  private final NodeSettings settings;
+  private final long startTime;
+  private final IntSupplier tcpPort;
+  private final IntSupplier httpPort;
+  private final RuntimeOptions options;
+  private final MemoryStats memory = new MemoryStats();
+  private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+
+  public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
+      NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort) {
+    this.system = system;
+    this.registry = registry;
+    this.connections = connections;
+    this.settings = settings;
+    this.startTime = startTime;
+    this.tcpPort = tcpPort;
+    this.httpPort = httpPort;
+    this.options = new RuntimeOptions(settings, httpPort);
+    Set<HttpMethod> get = Set.of(HttpMethods.GET);
+    Set<HttpMethod> post = Set.of(HttpMethods.POST);
+    endpoints.put("/ping", new Endpoint(get, c -> done(Responses.textPlain("OK"))));
+    endpoints.put("/info", new Endpoint(get, this::info));
+    endpoints.put("/stats", new Endpoint(get, this::stats));
+    endpoints.put("/pub", new Endpoint(post, this::pub));
+    endpoints.put("/mpub", new Endpoint(post, this::mpub));
+    endpoints.put("/topic/create", new Endpoint(post, this::topicCreate));
+    endpoints.put("/topic/delete", new Endpoint(post, this::topicDelete));
+    endpoints.put("/topic/empty", new Endpoint(post, c -> topicAction(c, true, t -> new Topic.Empty(t))));
+    endpoints.put("/topic/pause", new Endpoint(post, c -> topicAction(c, false, t -> new Topic.SetPaused(true, t))));
+    endpoints.put("/topic/unpause", new Endpoint(post, c -> topicAction(c, false, t -> new Topic.SetPaused(false, t))));
+    endpoints.put("/channel/create", new Endpoint(post, c -> channelAction(c, "create")));
+    endpoints.put("/channel/delete", new Endpoint(post, c -> channelAction(c, "delete")));
+    endpoints.put("/channel/empty", new Endpoint(post, c -> channelAction(c, "empty")));
+    endpoints.put("/channel/pause", new Endpoint(post, c -> channelAction(c, "pause")));
+    endpoints.put("/channel/unpause", new Endpoint(post, c -> channelAction(c, "unpause")));
+  }
+
+  /** The whole API as one route. */
+  public Route route() {
+    return extractRequest(req -> completeWithFuture(handle(req)));
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest req) {
+    String path = req.getUri().path();
+    Endpoint e = endpoints.get(path);
+    if (e == null && path.startsWith("/config/") && path.length() > "/config/".length()) {
+      String opt = path.substring("/config/".length());
+      e = new Endpoint(Set.of(HttpMethods.GET, HttpMethods.PUT), c -> options.handle(c, opt, this::readBody));
+    }
+    if (e == null) return done(Responses.notFound("NOT_FOUND"));
+    if (req.method().equals(HttpMethods.OPTIONS)) return done(Responses.options(e.methods()));
+    if (!e.methods().contains(req.method())) return done(Responses.methodNotAllowed(e.methods()));
+    Optional<Query> query = Query.parse(req.getUri().rawQueryString().orElse(""));
+    if (query.isEmpty()) return done(Responses.badRequest("INVALID_REQUEST"));
+    CompletionStage<HttpResponse> answer;
+    try {
+      answer = e.handler().apply(new Call(req, query.get()));
+    } catch (RuntimeException ex) {
+      answer = CompletableFuture.failedFuture(ex);
+    }
+    return answer.exceptionally(ex -> {
+      log.error("HTTP {} {} failed", req.method().name(), path, ex);
+      return Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
+    });
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse r) { return CompletableFuture.completedFuture(r); }
+
+  // ------------------------------------------------------------------ /info
+
+  private CompletionStage<HttpResponse> info(Call c) {
+    ObjectNode o = Responses.JSON.createObjectNode();
+    o.put("version", NodeSettings.NSQ_VERSION);
+    o.put("broadcast_address", settings.broadcastAddress());
+    o.put("hostname", hostname());
+    o.put("http_port", httpPort.getAsInt());
+    o.put("tcp_port", tcpPort.getAsInt());
+    o.put("start_time", startTime);
+    o.put("max_heartbeat_interval", settings.maxHeartbeatInterval().toNanos());
+    o.put("max_output_buffer_size", settings.maxOutputBufferSize());
+    o.put("max_output_buffer_timeout", settings.maxOutputBufferTimeout().toNanos());
+    o.put("max_deflate_level", settings.maxDeflateLevel());
+    return done(Responses.json(o));
+  }
+
+  private static String hostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  // ------------------------------------------------------------------ publishing
+
+  private CompletionStage<HttpResponse> pub(Call c) {
+    Optional<Long> declared = c.request().entity().getContentLengthOption().isPresent()
+        ? Optional.of(c.request().entity().getContentLengthOption().getAsLong()) : Optional.empty();
+    if (declared.isPresent() && declared.get() > settings.maxMsgSize()) return done(Responses.tooLarge("MSG_TOO_BIG"));
+    return readBody(c.request(), settings.maxMsgSize()).thenCompose(body -> {
+      if (body == null) return done(Responses.tooLarge("MSG_TOO_BIG"));
+      if (body.isEmpty()) return done(Responses.badRequest("MSG_EMPTY"));
+      Optional<String> topic = c.query().get("topic");
+      if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+      if (!Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_TOPIC"));
+      long defer = 0;
+      if (c.query().has("defer")) {
+        try {
+          defer = Long.parseLong(c.query().get("defer").get());
+        } catch (NumberFormatException e) {
+          return done(Responses.badRequest("INVALID_DEFER"));
+        }
+        if (defer < 0 || defer > settings.maxReqTimeout().toMillis()) return done(Responses.badRequest("INVALID_DEFER"));
+      }
+      return publish(topic.get(), List.of(body), defer);
+    });
+  }
+
+  private CompletionStage<HttpResponse> mpub(Call c) {
+    if (c.request().entity().getContentLengthOption().isPresent()
+        && c.request().entity().getContentLengthOption().getAsLong() > settings.maxBodySize()) {
+      return done(Responses.tooLarge("BODY_TOO_BIG"));
+    }
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    if (!Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_TOPIC"));
+    boolean binary = c.query().flag("binary", false);
+    // nsqd creates the topic before it looks at the body.
+    return topicRef(topic.get(), true).thenCompose(ref -> readBody(c.request(), settings.maxBodySize()).thenCompose(body -> {
+      if (body == null) return done(Responses.tooLarge("BODY_TOO_BIG"));
+      MpubBody.Parsed parsed = binary ? MpubBody.binary(body, settings.maxMsgSize(), settings.maxBodySize())
+          : MpubBody.text(body, settings.maxMsgSize());
+      if (parsed.error() != null) return done(Responses.tooLarge(parsed.error()));
+      if (parsed.messages().isEmpty()) return done(Responses.text("OK"));
+      return publishTo(ref, topic.get(), parsed.messages(), 0);
+    }));
+  }
+
+  private CompletionStage<HttpResponse> publish(String topic, List<ByteString> bodies, long deferMs) {
+    return topicRef(topic, true).thenCompose(ref -> publishTo(ref, topic, bodies, deferMs));
+  }
+
+  /** OK only once the topic has accepted every message. */
+  private CompletionStage<HttpResponse> publishTo(ActorRef<Topic.Command> ref, String topic, List<ByteString> bodies, long deferMs) {
+    CompletionStage<Topic.PublishResult> r = AskPattern.ask(ref,
+        (ActorRef<Topic.PublishResult> replyTo) -> new Topic.Publish(0, bodies, deferMs, replyTo), ASK_TIMEOUT, system.scheduler());
+    return r.handle((result, error) -> {
+      if (error == null && result.accepted()) return Responses.text("OK");
+      // nsqd answers every failed enqueue with 503 EXITING; the real reason goes to the log.
+      log.warn("HTTP publish to {} refused: {}", topic, error != null ? "topic gone" : result.reason());
+      return Responses.error(StatusCodes.SERVICE_UNAVAILABLE, "EXITING");
+    });
+  }
+
+  /**
+   * The request body, or null when it is longer than {@code limit} (the declared length may be absent or
+   * wrong, as with a chunked upload, so the limit is enforced while reading).
+   */
+  CompletionStage<ByteString> readBody(HttpRequest req, long limit) {
+    return req.entity().getDataBytes()
+        .limitWeighted(limit, b -> (long) b.size())
+        .runFold(ByteString.emptyByteString(), ByteString::concat, system)
+        .exceptionally(e -> {
+          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof StreamLimitReachedException) return null;
+          throw new IllegalStateException("reading the request body failed", cause);
+        });
+  }
+
+  // ------------------------------------------------------------------ /stats
+
+  private CompletionStage<HttpResponse> stats(Call c) {
+    boolean json = "json".equals(c.query().get("format").orElse(""));
+    String topic = c.query().get("topic").orElse(null);
+    String channel = c.query().get("channel").orElse(null);
+    boolean includeClients = c.query().flag("include_clients", true);
+    boolean includeMem = c.query().flag("include_mem", true);
+    CompletionStage<List<Stats.Topic>> topics = AskPattern.ask(registry,
+        (ActorRef<List<Stats.Topic>> replyTo) -> new TopicRegistry.GetStats(topic, channel, includeClients, replyTo),
+        ASK_TIMEOUT, system.scheduler());
+    CompletionStage<List<Connections.Producer>> producers = includeClients
+        ? AskPattern.ask(connections, Connections.GetProducers::new, ASK_TIMEOUT, system.scheduler())
+        : CompletableFuture.completedFuture(List.of());
+    CompletionStage<Boolean> topicExists = topic == null ? CompletableFuture.completedFuture(true)
+        : topicRef(topic, false).thenApply(ref -> ref != null);
+    return topics.thenCombine(producers, (ts, ps) -> Map.entry(ts, ps)).thenCombine(topicExists, (tp, exists) -> {
+      List<Stats.Topic> ts = tp.getKey();
+      List<Connections.Producer> shown = new ArrayList<>();
+      for (Connections.Producer p : tp.getValue()) if (topic == null || p.pubCounts().containsKey(topic)) shown.add(p);
+      // An unknown topic= gives "topics":null (and "producers":null), not an empty list.
+      StatsFormat.Snapshot s = new StatsFormat.Snapshot(startTime, "OK", ts, !exists, includeClients, includeMem, shown, topic);
+      return json ? Responses.json(StatsFormat.json(s, memory)) : Responses.text(StatsFormat.text(s, memory, System.currentTimeMillis()));
+    });
+  }
+
+  // ------------------------------------------------------------------ topics and channels
+
+  private CompletionStage<ActorRef<Topic.Command>> topicRef(String name, boolean create) {
+    CompletionStage<TopicRegistry.TopicLookup> r = AskPattern.ask(registry,
+        (ActorRef<TopicRegistry.TopicLookup> replyTo) -> new TopicRegistry.GetTopic(name, create, replyTo), ASK_TIMEOUT, system.scheduler());
+    return r.thenApply(TopicRegistry.TopicLookup::topic);
+  }
+
+  private CompletionStage<HttpResponse> topicCreate(Call c) {
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    if (!Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_TOPIC"));
+    return topicRef(topic.get(), true).thenApply(ref -> Responses.empty());
+  }
+
+  private CompletionStage<HttpResponse> topicDelete(Call c) {
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    CompletionStage<Boolean> deleted = AskPattern.ask(registry,
+        (ActorRef<Boolean> replyTo) -> new TopicRegistry.DeleteTopic(topic.get(), replyTo), ASK_TIMEOUT, system.scheduler());
+    return deleted.thenApply(found -> {
+      if (!found) return Responses.notFound("TOPIC_NOT_FOUND");
+      log.info("HTTP: deleted topic {}", topic.get());
+      return Responses.empty();
+    });
+  }
+
+  /** empty/pause/unpause of a topic; only empty validates the name (an invalid one is simply not found otherwise). */
+  private CompletionStage<HttpResponse> topicAction(Call c, boolean validate, Function<ActorRef<Done>, Topic.Command> action) {
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    if (validate && !Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_TOPIC"));
+    return topicRef(topic.get(), false).thenCompose(ref -> {
+      if (ref == null) return done(Responses.notFound("TOPIC_NOT_FOUND"));
+      CompletionStage<Done> r = AskPattern.ask(ref, action::apply, ASK_TIMEOUT, system.scheduler());
+      return r.thenApply(d -> Responses.empty());
+    });
+  }
+
+  private CompletionStage<HttpResponse> channelAction(Call c, String action) {
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    if (!Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_ARG_TOPIC"));
+    Optional<String> channel = c.query().get("channel");
+    if (channel.isEmpty()) return done(Responses.badRequest("MISSING_ARG_CHANNEL"));
+    if (!Names.isValidChannel(channel.get())) return done(Responses.badRequest("INVALID_ARG_CHANNEL"));
+    return topicRef(topic.get(), false).thenCompose(t -> {
+      if (t == null) return done(Responses.notFound("TOPIC_NOT_FOUND"));
+      if (action.equals("delete")) {
+        CompletionStage<Boolean> deleted = AskPattern.ask(t,
+            (ActorRef<Boolean> replyTo) -> new Topic.DeleteChannel(channel.get(), replyTo), ASK_TIMEOUT, system.scheduler());
+        return deleted.thenApply(found -> {
+          if (!found) return Responses.notFound("CHANNEL_NOT_FOUND");
+          log.info("HTTP: deleted channel {}/{}", topic.get(), channel.get());
+          return Responses.empty();
+        });
+      }
+      boolean create = action.equals("create");
+      CompletionStage<Topic.ChannelLookup> lookup = AskPattern.ask(t,
+          (ActorRef<Topic.ChannelLookup> replyTo) -> new Topic.GetChannel(channel.get(), create, replyTo), ASK_TIMEOUT, system.scheduler());
+      return lookup.thenCompose(l -> {
+        if (l.channel() == null) return done(Responses.notFound("CHANNEL_NOT_FOUND"));
+        if (create) return done(Responses.empty());
+        Function<ActorRef<Done>, Channel.Command> message = switch (action) {
+          case "empty" -> Channel.Empty::new;
+          case "pause" -> r -> new Channel.SetPaused(true, r);
+          default -> r -> new Channel.SetPaused(false, r);
+        };
+        if (action.equals("empty")) log.info("HTTP: emptied channel {}/{}", topic.get(), channel.get());
+        CompletionStage<Done> r = AskPattern.ask(l.channel(), message::apply, ASK_TIMEOUT, system.scheduler());
+        return r.thenApply(d -> Responses.empty());
+      });
+    });
+  }
+}
