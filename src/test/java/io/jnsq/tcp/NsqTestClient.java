@@ -12,15 +12,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /** A raw protocol V2 client for tests: writes exact bytes, reads frames one at a time. */
-final class NsqTestClient implements AutoCloseable {
+public final class NsqTestClient implements AutoCloseable {
 
   /** One frame from the server. */
-  record Frame(int type, byte[] data) {
-    String text() { return new String(data, StandardCharsets.US_ASCII); }
-    long timestamp() { return ByteBuffer.wrap(data, 0, 8).getLong(); }
-    int attempts() { return ByteBuffer.wrap(data, 8, 2).getShort() & 0xffff; }
-    String id() { return new String(data, 10, 16, StandardCharsets.US_ASCII); }
-    String body() { return new String(data, 26, data.length - 26, StandardCharsets.UTF_8); }
+  public record Frame(int type, byte[] data) {
+    public String text() { return new String(data, StandardCharsets.US_ASCII); }
+    public long timestamp() { return ByteBuffer.wrap(data, 0, 8).getLong(); }
+    public int attempts() { return ByteBuffer.wrap(data, 8, 2).getShort() & 0xffff; }
+    public String id() { return new String(data, 10, 16, StandardCharsets.US_ASCII); }
+    public String body() { return new String(data, 26, data.length - 26, StandardCharsets.UTF_8); }
     @Override public String toString() { return "[" + type + "] " + (type == 2 ? id() + " " + body() : text()); }
   }
 
@@ -28,7 +28,7 @@ final class NsqTestClient implements AutoCloseable {
   private final DataInputStream in;
   private final OutputStream out;
 
-  NsqTestClient(InetSocketAddress address) throws IOException {
+  public NsqTestClient(InetSocketAddress address) throws IOException {
     socket = new Socket();
     socket.connect(new InetSocketAddress("127.0.0.1", address.getPort()), 5000);
     socket.setSoTimeout(5000);
@@ -37,28 +37,28 @@ final class NsqTestClient implements AutoCloseable {
     out = socket.getOutputStream();
   }
 
-  static NsqTestClient connect(InetSocketAddress address) throws IOException {
+  public static NsqTestClient connect(InetSocketAddress address) throws IOException {
     NsqTestClient c = new NsqTestClient(address);
     c.send("  V2".getBytes(StandardCharsets.US_ASCII));
     return c;
   }
 
-  NsqTestClient send(byte[] bytes) throws IOException {
+  public NsqTestClient send(byte[] bytes) throws IOException {
     out.write(bytes);
     out.flush();
     return this;
   }
 
-  NsqTestClient line(String line) throws IOException {
+  public NsqTestClient line(String line) throws IOException {
     return send((line + "\n").getBytes(StandardCharsets.US_ASCII));
   }
 
   /** A command line followed by {@code [int32 size][body]}. */
-  NsqTestClient withBody(String line, byte[] body) throws IOException {
+  public NsqTestClient withBody(String line, byte[] body) throws IOException {
     return send(lineWithBody(line, body));
   }
 
-  static byte[] lineWithBody(String line, byte[] body) {
+  public static byte[] lineWithBody(String line, byte[] body) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     byte[] l = (line + "\n").getBytes(StandardCharsets.US_ASCII);
     b.write(l, 0, l.length);
@@ -67,7 +67,7 @@ final class NsqTestClient implements AutoCloseable {
     return b.toByteArray();
   }
 
-  static byte[] mpubBody(String... messages) {
+  public static byte[] mpubBody(String... messages) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     b.write(ByteBuffer.allocate(4).putInt(messages.length).array(), 0, 4);
     for (String m : messages) {
@@ -79,7 +79,7 @@ final class NsqTestClient implements AutoCloseable {
   }
 
   /** The next frame that is not a heartbeat. */
-  Frame read() throws IOException {
+  public Frame read() throws IOException {
     while (true) {
       int size = in.readInt();
       byte[] data = new byte[size - 4];
@@ -91,7 +91,7 @@ final class NsqTestClient implements AutoCloseable {
   }
 
   /** The next frame including heartbeats. */
-  Frame readRaw() throws IOException {
+  public Frame readRaw() throws IOException {
     int size = in.readInt();
     byte[] data = new byte[size - 4];
     int type = in.readInt();
@@ -100,7 +100,7 @@ final class NsqTestClient implements AutoCloseable {
   }
 
   /** True when the server closes the connection within the socket timeout, reading away anything else. */
-  boolean closedByServer() throws IOException {
+  public boolean closedByServer() throws IOException {
     try {
       while (in.read() >= 0) { /* drain */ }
       return true;
@@ -114,7 +114,7 @@ final class NsqTestClient implements AutoCloseable {
   }
 
   /** True when nothing arrives within {@code millis} and the connection is still open. */
-  boolean quietFor(int millis) throws IOException {
+  public boolean quietFor(int millis) throws IOException {
     socket.setSoTimeout(millis);
     try {
       int b = in.read();
@@ -127,7 +127,7 @@ final class NsqTestClient implements AutoCloseable {
     }
   }
 
-  void setTimeout(int millis) throws IOException { socket.setSoTimeout(millis); }
+  public void setTimeout(int millis) throws IOException { socket.setSoTimeout(millis); }
 
   @Override public void close() throws IOException { socket.close(); }
 }
