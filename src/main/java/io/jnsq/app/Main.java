@@ -25,6 +25,7 @@ public final class Main {
   static int run(String[] args) {
     CommandLine top = new CommandLine(topSpec());
     top.addSubcommand("node", new CommandLine(nodeSpec()));
+    top.addSubcommand("bench", new CommandLine(new io.jnsq.bench.BenchCommand()));
     top.setExecutionStrategy(Main::execute);
     return top.execute(args);
   }
@@ -65,7 +66,7 @@ public final class Main {
     }
     ParseResult sub = parsed.subcommand();
     if (sub.commandSpec().name().equals("node")) return runNode(sub);
-    return 2;
+    return new CommandLine.RunLast().execute(parsed);   // annotated commands (bench) run themselves
   }
 
   private static int runNode(ParseResult parsed) {
