@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
  * {@code sub} (one channel, RDY, FIN everything) and {@code e2e} (both at once, publish-to-delivery
  * latency from a timestamp in each body). Every loop stops by itself after {@code --runfor}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Pub.class, BenchCommand.Sub.class, BenchCommand.E2e.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Pub.class, BenchCommand.Sub.class, BenchCommand.E2e.class, LoopbackProbe.class, Summary.class},
     description = "Load-test a node over TCP and print messages/s, MB/s and latency.")
 public final class BenchCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -162,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < n; i++) {
         Thread t = new Thread(() -> {
           try (WireClient c = new WireClient(common.tcp())) {
-            consume(c, common.topic, channel, rdy, deadline, count, received, null);
+            consume(c, common.topic, channel, rdy, () -> deadline, count, received, null);
             synchronized (lastAt) {
               lastAt[0] = Math.max(lastAt[0], System.nanoTime());
             }
@@ -186,14 +186,14 @@ public final class BenchCommand implements Callable<Integer> {
    * connections together) were taken. FINs of one read go out in one write. With {@code latency}, the
    * first 8 bytes of each body are a send time from {@link System#nanoTime}.
    */
-  static void consume(WireClient c, String topic, String channel, int rdy, long deadline, long limit, AtomicLong received,
-      Histogram latency) throws Exception {
+  static void consume(WireClient c, String topic, String channel, int rdy, java.util.function.LongSupplier deadline, long limit,
+      AtomicLong received, Histogram latency) throws Exception {
     c.out.write(("SUB " + topic + " " + channel + "\nRDY " + rdy + "\n").getBytes(StandardCharsets.US_ASCII));
     c.out.flush();
     c.expectOk();
     c.setTimeout(100);
     byte[] fin = "FIN 0123456789abcdef\n".getBytes(StandardCharsets.US_ASCII);
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline.getAsLong()) {
       if (limit > 0 && received.get() >= limit) break;
       try {
         c.next();
@@ -241,9 +241,8 @@ public final class BenchCommand implements Callable<Integer> {
       if (common.size < 8) throw new IllegalArgumentException("--size must be at least 8: bodies carry a timestamp");
       int n = common.connections();
       long runNanos = common.runNanos();
-      long start = System.nanoTime();
-      long pubDeadline = start + runNanos;
-      long subDeadline = pubDeadline + Duration.ofSeconds(2).toNanos();   // let the tail arrive
+      // Consumers wait for the publishers' deadline, which is set once they start; until then, a far bound.
+      AtomicLong consumerDeadline = new AtomicLong(System.nanoTime() + runNanos + Duration.ofMinutes(5).toNanos());
       AtomicLong published = new AtomicLong();
       AtomicLong received = new AtomicLong();
       List<Histogram> histograms = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -259,7 +258,7 @@ public final class BenchCommand implements Callable<Integer> {
             WireClient c = new WireClient(common.tcp());
             Thread th = new Thread(() -> {
               try (c) {
-                consume(c, topic, channelName, rdy, subDeadline, 0, received, h);
+                consume(c, topic, channelName, rdy, consumerDeadline::get, 0, received, h);
               } catch (Exception e) {
                 errors.add(e);
               }
@@ -274,6 +273,9 @@ public final class BenchCommand implements Callable<Integer> {
       int pubCount = n * topics;
       long batchIntervalNanos = rate > 0 ? (long) (1e9 * batchSize * pubCount / rate) : 0;
       long pubStart = System.nanoTime();
+      long pubDeadline = pubStart + runNanos;
+      long subDeadline = pubDeadline + Duration.ofSeconds(2).toNanos();   // let the tail arrive
+      consumerDeadline.set(subDeadline);
       for (int p = 0; p < pubCount; p++) {
         String topic = topics > 1 ? common.topic + "_" + (p % topics) : common.topic;
         long offset = batchIntervalNanos * p / Math.max(1, pubCount);

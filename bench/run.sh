@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The standard benchmark set. Starts a fresh node for each run on 127.0.0.1 (free ports) with fixed JVM
+# options, runs every scenario RUNS times and writes the median and spread of each figure to
+# bench/results/<date>-<commit>.json and .md, with the machine's description. About 4-5 minutes.
+#   RUNS=3 SECS=8 bench/run.sh        (defaults)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SECS=${SECS:-8}
+# ParallelGC: the highest throughput collector for a node whose backlog survives every young collection;
+# a fixed heap so runs are comparable. Override with NODE_JVM_OPTS.
+NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms8g -Xmx8g -XX:+UseParallelGC}
+BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
+
+[ -f target/jnsq.jar ] && [ -z "$(find src/main pom.xml -newer target/jnsq.jar -print -quit)" ] || mvn -q -B -DskipTests package
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+stamp=$(date -u +%Y%m%d-%H%M%S)
+work=$(mktemp -d)
+trap 'stop_node; rm -rf "$work"' EXIT
+
+node_pid=""
+start_node() {
+  java $NODE_JVM_OPTS -jar target/jnsq.jar node --tcp-address 127.0.0.1:0 --http-address 127.0.0.1:0 \
+    --mem-queue-size 100000000 --data-path "$work" > "$work/node.log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do
+    tcp=$(grep -o 'TCP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
+    http=$(grep -o 'HTTP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
+    [ -n "$tcp" ] && [ -n "$http" ] && return 0
+    sleep 0.1
+  done
+  echo "node did not start:"; cat "$work/node.log"; exit 1
+}
+stop_node() {
+  if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; node_pid=""; fi
+}
+bench() { java $BENCH_JVM_OPTS -jar target/jnsq.jar bench "$@" --tcp-address 127.0.0.1:$tcp --http-address 127.0.0.1:$http --node-pid $node_pid; }
+json_field() { grep -o "\"$2\" : [0-9.]*" "$1" | head -1 | grep -o '[0-9.]*$'; }
+
+results="$work/results"; mkdir -p "$results"
+for r in $(seq 1 "$RUNS"); do
+  java $BENCH_JVM_OPTS -jar target/jnsq.jar bench loopback --runfor 2s --json "$results/loopback.$r.json"
+done
+
+echo "== pub-only (2 connections, MPUB 200 x 200 B, ${SECS}s), then draining that backlog from one channel (RDY 2500)"
+for r in $(seq 1 "$RUNS"); do
+  start_node
+  curl -s -X POST "http://127.0.0.1:$http/topic/create?topic=sub_bench" && curl -s -X POST "http://127.0.0.1:$http/channel/create?topic=sub_bench&channel=ch"
+  bench pub --concurrency 2 --runfor "${SECS}s" --json "$results/pub-200x200.$r.json"
+  n=$(json_field "$results/pub-200x200.$r.json" messages); rss=$(json_field "$results/pub-200x200.$r.json" node_rss_bytes)
+  sed -i "s/^}/, \"bytes_per_message\" : $((rss / n))\n}/" "$results/pub-200x200.$r.json"
+  bench sub --concurrency 1 --rdy 2500 --count "$n" --runfor "$((SECS * 3))s" --json "$results/sub-backlog.$r.json"
+  stop_node
+done
+
+echo "== sub of a 1M backlog"
+for r in $(seq 1 "$RUNS"); do
+  start_node
+  curl -s -X POST "http://127.0.0.1:$http/topic/create?topic=sub_bench" && curl -s -X POST "http://127.0.0.1:$http/channel/create?topic=sub_bench&channel=ch"
+  bench pub --concurrency 2 --count 1000000 --runfor 60s > /dev/null
+  bench sub --concurrency 1 --rdy 2500 --count 1000000 --runfor 60s --json "$results/sub-1M.$r.json"
+  stop_node
+done
+
+echo "== e2e at full speed, then at 50% of it"
+for r in $(seq 1 "$RUNS"); do
+  start_node
+  bench e2e --concurrency 1 --runfor "${SECS}s" --json "$results/e2e-full.$r.json"
+  stop_node
+done
+full=$(for r in $(seq 1 "$RUNS"); do json_field "$results/e2e-full.$r.json" msgs_per_sec; done | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+half=$(awk -v f="$full" 'BEGIN { printf "%.0f", f / 2 }')
+for r in $(seq 1 "$RUNS"); do
+  start_node
+  bench e2e --concurrency 1 --runfor "${SECS}s" --rate "$half" --json "$results/e2e-50pct.$r.json"
+  stop_node
+done
+
+echo "== 100 topics x 2 channels"
+for r in $(seq 1 "$RUNS"); do
+  start_node
+  bench e2e --concurrency 1 --topics 100 --channels 2 --batch-size 20 --runfor "${SECS}s" --json "$results/e2e-100topics-2channels.$r.json"
+  stop_node
+done
+
+machine="$work/machine.txt"
+{
+  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%M:%SZ), RUNS=$RUNS SECS=$SECS"
+  echo "cores: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "memory: $(free -h | awk '/Mem:/ {print $2}')"
+  java -version 2>&1 | head -1
+  echo "node JVM: $NODE_JVM_OPTS"
+} > "$machine"
+java $BENCH_JVM_OPTS -jar target/jnsq.jar bench summarize "$results" --machine "$machine" \
+  --title "jnsq benchmark $stamp ($commit)" --out "bench/results/$stamp-$commit"
+echo "written: bench/results/$stamp-$commit.json and .md"
