@@ -1,8 +1,10 @@
 package io.jnsq.protocol;
 
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.pekko.util.ByteIterator;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -34,9 +36,8 @@ public final class CommandParser {
     }
     if (nl >= MAX_LINE) return new Ok(new ProtocolError("", "", "", true, true), nl + 1);
     int lineEnd = nl > 0 && buf.apply(nl - 1) == '\r' ? nl - 1 : nl;
-    ByteString lineBytes = buf.slice(0, lineEnd);
-    String line = lineBytes.decodeString(StandardCharsets.ISO_8859_1);
-    String[] params = line.split(" ", -1);
+    ByteString lineBytes = buf.take(lineEnd);
+    String[] params = splitLine(lineBytes);
     String verb = params[0];
     int afterLine = nl + 1;
     switch (verb) {
@@ -115,24 +116,30 @@ public final class CommandParser {
     if (count <= 0 || count > (limits.maxBodySize() - 4) / 5) {
       return framing("MPUB", "E_BAD_BODY", "MPUB invalid message count " + count, at);
     }
-    // Walk the sizes first, so a partial MPUB costs no allocation until all of it is here.
+    // Walk the sizes first with one sequential iterator (cheap on a rope too), so a partial MPUB costs no
+    // allocation until all of it is here; then slice the bodies out.
+    int available = buf.size();
+    int[] sizes = new int[count];
+    ByteIterator it = buf.iterator();
+    it.drop(pos);
     int walk = pos;
     for (int i = 0; i < count; i++) {
-      if (buf.size() < walk + 4) return NeedMore.INSTANCE;
-      int size = readInt(buf, walk);
+      if (available < walk + 4) return NeedMore.INSTANCE;
+      int size = it.getInt(ByteOrder.BIG_ENDIAN);
       if (size <= 0) return framing("MPUB", "E_BAD_MESSAGE", "MPUB invalid message(" + i + ") body size " + size, at);
       if (size > limits.maxMsgSize()) {
         return framing("MPUB", "E_BAD_MESSAGE", "MPUB message too big " + size + " > " + limits.maxMsgSize(), at);
       }
+      sizes[i] = size;
       walk += 4 + size;
       if (walk < 0) return framing("MPUB", "E_BAD_MESSAGE", "MPUB failed to read message body", at);
+      if (available < walk) return NeedMore.INSTANCE;
+      it.drop(size);
     }
-    if (buf.size() < walk) return NeedMore.INSTANCE;
     List<ByteString> bodies = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      int size = readInt(buf, pos);
-      bodies.add(buf.slice(pos + 4, pos + 4 + size));
-      pos += 4 + size;
+      bodies.add(buf.slice(pos + 4, pos + 4 + sizes[i]));
+      pos += 4 + sizes[i];
     }
     return new Ok(new Command.MPub(topic, bodies), walk);
   }
@@ -203,6 +210,26 @@ public final class CommandParser {
       v = v > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : v * 10 + (c - '0');
     }
     return v;
+  }
+
+  /**
+   * The line's tokens between single spaces, empty ones kept (as Go's {@code bytes.Split}), each byte one
+   * char (ISO-8859-1) so that names with odd bytes can be quoted back exactly.
+   */
+  static String[] splitLine(ByteString line) {
+    byte[] b = line.toArrayUnsafe();
+    int tokens = 1;
+    for (byte x : b) if (x == ' ') tokens++;
+    String[] out = new String[tokens];
+    int start = 0;
+    int t = 0;
+    for (int i = 0; i <= b.length; i++) {
+      if (i == b.length || b[i] == ' ') {
+        out[t++] = new String(b, start, i - start, StandardCharsets.ISO_8859_1);
+        start = i + 1;
+      }
+    }
+    return out;
   }
 
   /** A big-endian int32, as every integer on the wire is. */

@@ -255,7 +255,10 @@ public final class ClientSession {
     } else if (c instanceof io.jnsq.protocol.Command.DPub d) {
       publish("DPUB", d.topic(), List.of(d.body()), d.deferMs());
     } else if (c instanceof io.jnsq.protocol.Command.Fin f) {
-      if (requireConsuming("FIN")) addOp(new Channel.Fin(parse(f.id()), f.id(), MessageIds.isHex(f.id())));
+      if (requireConsuming("FIN")) {
+        boolean hex = MessageIds.isHex(f.id());
+        addOp(new Channel.Fin(hex ? MessageIds.parseHex(f.id()) : 0, f.id(), hex));
+      }
     } else if (c instanceof io.jnsq.protocol.Command.Req r) {
       if (requireConsuming("REQ")) {
         long delay = Math.min(r.timeoutMs(), settings.maxReqTimeout().toMillis());
