@@ -162,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < n; i++) {
         Thread t = new Thread(() -> {
           try (WireClient c = new WireClient(common.tcp())) {
-            consume(c, common.topic, channel, rdy, () -> deadline, count, received, null);
+            consume(c, common.topic, channel, rdy, () -> deadline, count, received, null, null);
             synchronized (lastAt) {
               lastAt[0] = Math.max(lastAt[0], System.nanoTime());
             }
@@ -187,7 +187,7 @@ public final class BenchCommand implements Callable<Integer> {
    * first 8 bytes of each body are a send time from {@link System#nanoTime}.
    */
   static void consume(WireClient c, String topic, String channel, int rdy, java.util.function.LongSupplier deadline, long limit,
-      AtomicLong received, Histogram latency) throws Exception {
+      AtomicLong received, Histogram latency, AtomicLong measureFrom) throws Exception {
     c.out.write(("SUB " + topic + " " + channel + "\nRDY " + rdy + "\n").getBytes(StandardCharsets.US_ASCII));
     c.out.flush();
     c.expectOk();
@@ -202,14 +202,17 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (c.type == WireClient.ERROR) throw new IllegalStateException("node error: " + c.text());
       if (c.type != WireClient.MESSAGE) continue;
-      if (limit > 0 && received.incrementAndGet() > limit) {
+      if (latency != null && c.dataLen >= 26 + 8) {
+        long stamp = c.readLong(c.dataAt + 26);
+        if (stamp >= measureFrom.get()) {   // messages of the warm-up are FINished but not measured
+          latency.recordValue(Math.max(0, System.nanoTime() - stamp));
+          received.incrementAndGet();
+        }
+      } else if (limit > 0 && received.incrementAndGet() > limit) {
         received.decrementAndGet();
         break;
       } else if (limit == 0) {
         received.incrementAndGet();
-      }
-      if (latency != null && c.dataLen >= 26 + 8) {
-        latency.recordValue(Math.max(0, System.nanoTime() - c.readLong(c.dataAt + 26)));
       }
       System.arraycopy(c.buffer(), c.dataAt + 10, fin, 4, 16);
       c.out.write(fin);
@@ -236,6 +239,9 @@ public final class BenchCommand implements Callable<Integer> {
     int channels;
     @Option(names = "--topics", defaultValue = "1", description = "topics, each with its publishers and channels (default: ${DEFAULT-VALUE})")
     int topics;
+    @Option(names = "--warmup", defaultValue = "5s",
+        description = "publish this long first without measuring, so a cold node's JIT warm-up is not counted (default: ${DEFAULT-VALUE})")
+    String warmup;
 
     @Override public Integer call() throws Exception {
       if (common.size < 8) throw new IllegalArgumentException("--size must be at least 8: bodies carry a timestamp");
@@ -245,6 +251,7 @@ public final class BenchCommand implements Callable<Integer> {
       AtomicLong consumerDeadline = new AtomicLong(System.nanoTime() + runNanos + Duration.ofMinutes(5).toNanos());
       AtomicLong published = new AtomicLong();
       AtomicLong received = new AtomicLong();
+      AtomicLong measureStart = new AtomicLong(Long.MAX_VALUE);
       List<Histogram> histograms = new java.util.concurrent.CopyOnWriteArrayList<>();
       List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
       List<Thread> consumers = new ArrayList<>();
@@ -258,7 +265,7 @@ public final class BenchCommand implements Callable<Integer> {
             WireClient c = new WireClient(common.tcp());
             Thread th = new Thread(() -> {
               try (c) {
-                consume(c, topic, channelName, rdy, consumerDeadline::get, 0, received, h);
+                consume(c, topic, channelName, rdy, consumerDeadline::get, 0, received, h, measureStart);
               } catch (Exception e) {
                 errors.add(e);
               }
@@ -273,7 +280,9 @@ public final class BenchCommand implements Callable<Integer> {
       int pubCount = n * topics;
       long batchIntervalNanos = rate > 0 ? (long) (1e9 * batchSize * pubCount / rate) : 0;
       long pubStart = System.nanoTime();
-      long pubDeadline = pubStart + runNanos;
+      long measureFrom = pubStart + parseDuration(warmup).toNanos();
+      measureStart.set(measureFrom);
+      long pubDeadline = measureFrom + runNanos;
       long subDeadline = pubDeadline + Duration.ofSeconds(2).toNanos();   // let the tail arrive
       consumerDeadline.set(subDeadline);
       for (int p = 0; p < pubCount; p++) {
@@ -284,8 +293,13 @@ public final class BenchCommand implements Callable<Integer> {
             byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
             int headerLen = ("MPUB " + topic + "\n").length() + 8;
             long next = pubStart + offset;
+            boolean measuring = false;
             while (System.nanoTime() < pubDeadline) {
               long stamp;
+              if (!measuring && System.nanoTime() >= measureFrom) {
+                measuring = true;
+                next = Math.max(next, measureFrom + offset);   // lag left over from the warm-up is not measured
+              }
               if (batchIntervalNanos > 0) {
                 long wait = next - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
@@ -298,7 +312,7 @@ public final class BenchCommand implements Callable<Integer> {
               c.out.write(cmd);
               c.out.flush();
               c.expectOk();
-              published.addAndGet(batchSize);
+              if (stamp >= measureFrom) published.addAndGet(batchSize);
             }
           } catch (Exception e) {
             errors.add(e);
@@ -308,14 +322,14 @@ public final class BenchCommand implements Callable<Integer> {
         th.start();
       }
       for (Thread t : publishers) t.join();
-      double pubSecs = (System.nanoTime() - pubStart) / 1e9;
+      double pubSecs = (System.nanoTime() - measureFrom) / 1e9;
       long expected = published.get() * channels;
       while (received.get() < expected && System.nanoTime() < subDeadline) Thread.sleep(10);
       for (Thread t : consumers) t.join();
       Histogram all = new Histogram(60_000_000_000L, 3);
       histograms.forEach(all::add);
       ObjectNode r = report("e2e", received.get(), pubSecs, common);
-      r.put("published", published.get()).put("expected_deliveries", expected).put("rate_target", rate)
+      r.put("warmup_seconds", parseDuration(warmup).toMillis() / 1000.0).put("published", published.get()).put("expected_deliveries", expected).put("rate_target", rate)
           .put("batch_size", batchSize).put("publishers", pubCount).put("consumers", consumers.size())
           .put("topics", topics).put("channels", channels)
           .put("latency_p50_ms", all.getValueAtPercentile(50) / 1e6)
