@@ -55,7 +55,7 @@ class BenchSmokeTest {
 
   @Test
   void endToEndReportsLatencyForEveryDelivery() throws Exception {
-    JsonNode e2e = run("e2e", "--topic", "smoke_e2e", "--runfor", "1s", "--concurrency", "1", "--batch-size", "10", "--rate", "2000");
+    JsonNode e2e = run("e2e", "--topic", "smoke_e2e", "--runfor", "1s", "--concurrency", "1", "--batch-size", "10", "--rate", "2000", "--warmup", "200ms");
     assertTrue(e2e.path("published").asLong() > 0);
     assertEquals(e2e.path("expected_deliveries").asLong(), e2e.path("messages").asLong(), "every published message delivered");
     assertTrue(e2e.path("latency_p50_ms").asDouble() > 0);
