@@ -72,6 +72,37 @@ public final class BenchCommand implements Callable<Integer> {
     long runNanos() { return parseDuration(runfor).toNanos(); }
   }
 
+  /** The threads of one load generator: each runs a body; failures are collected, not thrown. */
+  static final class Workers {
+    /** One thread's work; {@code index} numbers the threads of one {@link #start}. */
+    interface Body {
+      void run(int index) throws Exception;
+    }
+
+    final List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    void start(int n, String name, Body body) {
+      for (int i = 0; i < n; i++) {
+        int index = i;
+        Thread t = new Thread(() -> {
+          try {
+            body.run(index);
+          } catch (Exception e) {
+            errors.add(e);
+          }
+        }, name + "-" + i);
+        threads.add(t);
+        t.start();
+      }
+    }
+
+    void join() throws InterruptedException {
+      for (Thread t : threads) t.join();
+      threads.clear();
+    }
+  }
+
   static Duration parseDuration(String s) {
     String t = s.trim();
     if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
@@ -99,43 +130,36 @@ public final class BenchCommand implements Callable<Integer> {
       AtomicLong acked = new AtomicLong();
       AtomicLong budget = new AtomicLong(count);
       long deadline = System.nanoTime() + common.runNanos();
-      List<Thread> threads = new ArrayList<>();
-      List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Workers workers = new Workers();
       long start = System.nanoTime();
-      for (int i = 0; i < n; i++) {
+      workers.start(n, "bench-pub", i -> {
         String topic = topics > 1 ? common.topic + "_" + (i % topics) : common.topic;
-        Thread t = new Thread(() -> {
-          try (WireClient c = new WireClient(common.tcp())) {
-            byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
-            int outstanding = 0;
-            while (System.nanoTime() < deadline) {
-              // --count is a budget shared by all connections: a batch is sent only once it is reserved.
-              while (outstanding < pipeline && (count == 0 || budget.addAndGet(-batchSize) >= 0)) {
-                c.out.write(cmd);
-                outstanding++;
-              }
-              c.out.flush();
-              if (outstanding == 0) break;
-              c.expectOk();
-              outstanding--;
-              acked.addAndGet(batchSize);
+        try (WireClient c = new WireClient(common.tcp())) {
+          byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
+          int outstanding = 0;
+          while (System.nanoTime() < deadline) {
+            // --count is a budget shared by all connections: a batch is sent only once it is reserved.
+            while (outstanding < pipeline && (count == 0 || budget.addAndGet(-batchSize) >= 0)) {
+              c.out.write(cmd);
+              outstanding++;
             }
-            while (outstanding-- > 0) {
-              c.expectOk();
-              acked.addAndGet(batchSize);
-            }
-          } catch (Exception e) {
-            errors.add(e);
+            c.out.flush();
+            if (outstanding == 0) break;
+            c.expectOk();
+            outstanding--;
+            acked.addAndGet(batchSize);
           }
-        }, "bench-pub-" + i);
-        threads.add(t);
-        t.start();
-      }
-      for (Thread t : threads) t.join();
+          while (outstanding-- > 0) {
+            c.expectOk();
+            acked.addAndGet(batchSize);
+          }
+        }
+      });
+      workers.join();
       double secs = (System.nanoTime() - start) / 1e9;
       ObjectNode r = report("pub", acked.get(), secs, common);
       r.put("batch_size", batchSize).put("pipeline", pipeline).put("connections", n).put("topics", topics);
-      return finish(r, common, errors);
+      return finish(r, common, workers.errors);
     }
   }
 
@@ -155,29 +179,20 @@ public final class BenchCommand implements Callable<Integer> {
       int n = common.connections();
       AtomicLong received = new AtomicLong();
       long deadline = System.nanoTime() + common.runNanos();
-      List<Thread> threads = new ArrayList<>();
-      List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-      long[] lastAt = new long[1];
+      AtomicLong lastAt = new AtomicLong();
+      Workers workers = new Workers();
       long start = System.nanoTime();
-      for (int i = 0; i < n; i++) {
-        Thread t = new Thread(() -> {
-          try (WireClient c = new WireClient(common.tcp())) {
-            consume(c, common.topic, channel, rdy, () -> deadline, count, received, null, null);
-            synchronized (lastAt) {
-              lastAt[0] = Math.max(lastAt[0], System.nanoTime());
-            }
-          } catch (Exception e) {
-            errors.add(e);
-          }
-        }, "bench-sub-" + i);
-        threads.add(t);
-        t.start();
-      }
-      for (Thread t : threads) t.join();
-      double secs = ((count > 0 ? lastAt[0] : System.nanoTime()) - start) / 1e9;
+      workers.start(n, "bench-sub", i -> {
+        try (WireClient c = new WireClient(common.tcp())) {
+          consume(c, common.topic, channel, rdy, () -> deadline, count, received, null, null);
+          lastAt.accumulateAndGet(System.nanoTime(), Math::max);
+        }
+      });
+      workers.join();
+      double secs = ((count > 0 ? lastAt.get() : System.nanoTime()) - start) / 1e9;
       ObjectNode r = report("sub", received.get(), secs, common);
       r.put("rdy", rdy).put("connections", n);
-      return finish(r, common, errors);
+      return finish(r, common, workers.errors);
     }
   }
 
@@ -253,8 +268,9 @@ public final class BenchCommand implements Callable<Integer> {
       AtomicLong received = new AtomicLong();
       AtomicLong measureStart = new AtomicLong(Long.MAX_VALUE);
       List<Histogram> histograms = new java.util.concurrent.CopyOnWriteArrayList<>();
-      List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-      List<Thread> consumers = new ArrayList<>();
+      // Connected (and subscribed below) before any publisher starts, so no channel misses a message.
+      record Subscriber(WireClient client, String topic, String channel, Histogram latency) {}
+      List<Subscriber> subscribers = new ArrayList<>();
       for (int t = 0; t < topics; t++) {
         String topic = topics > 1 ? common.topic + "_" + t : common.topic;
         for (int ch = 0; ch < channels; ch++) {
@@ -262,21 +278,18 @@ public final class BenchCommand implements Callable<Integer> {
           for (int i = 0; i < n; i++) {
             Histogram h = new Histogram(60_000_000_000L, 3);
             histograms.add(h);
-            WireClient c = new WireClient(common.tcp());
-            Thread th = new Thread(() -> {
-              try (c) {
-                consume(c, topic, channelName, rdy, consumerDeadline::get, 0, received, h, measureStart);
-              } catch (Exception e) {
-                errors.add(e);
-              }
-            }, "bench-e2e-sub");
-            consumers.add(th);
+            subscribers.add(new Subscriber(new WireClient(common.tcp()), topic, channelName, h));
           }
         }
       }
-      consumers.forEach(Thread::start);
+      Workers consumers = new Workers();
+      consumers.start(subscribers.size(), "bench-e2e-sub", i -> {
+        Subscriber s = subscribers.get(i);
+        try (WireClient c = s.client()) {
+          consume(c, s.topic(), s.channel(), rdy, consumerDeadline::get, 0, received, s.latency(), measureStart);
+        }
+      });
       Thread.sleep(300);   // subscriptions in place before the first message
-      List<Thread> publishers = new ArrayList<>();
       int pubCount = n * topics;
       long batchIntervalNanos = rate > 0 ? (long) (1e9 * batchSize * pubCount / rate) : 0;
       long pubStart = System.nanoTime();
@@ -285,52 +298,49 @@ public final class BenchCommand implements Callable<Integer> {
       long pubDeadline = measureFrom + runNanos;
       long subDeadline = pubDeadline + Duration.ofSeconds(2).toNanos();   // let the tail arrive
       consumerDeadline.set(subDeadline);
-      for (int p = 0; p < pubCount; p++) {
+      Workers publishers = new Workers();
+      publishers.start(pubCount, "bench-e2e-pub", p -> {
         String topic = topics > 1 ? common.topic + "_" + (p % topics) : common.topic;
         long offset = batchIntervalNanos * p / Math.max(1, pubCount);
-        Thread th = new Thread(() -> {
-          try (WireClient c = new WireClient(common.tcp())) {
-            byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
-            int headerLen = ("MPUB " + topic + "\n").length() + 8;
-            long next = pubStart + offset;
-            boolean measuring = false;
-            while (System.nanoTime() < pubDeadline) {
-              long stamp;
-              if (!measuring && System.nanoTime() >= measureFrom) {
-                measuring = true;
-                next = Math.max(next, measureFrom + offset);   // lag left over from the warm-up is not measured
-              }
-              if (batchIntervalNanos > 0) {
-                long wait = next - System.nanoTime();
-                if (wait > 0) LockSupport.parkNanos(wait);
-                stamp = next;   // the intended send time: a late send shows up as latency, not as a gap
-                next += batchIntervalNanos;
-              } else {
-                stamp = System.nanoTime();
-              }
-              for (int m = 0, at = headerLen + 4; m < batchSize; m++, at += 4 + common.size) WireClient.putLong(cmd, at, stamp);
-              c.out.write(cmd);
-              c.out.flush();
-              c.expectOk();
-              if (stamp >= measureFrom) published.addAndGet(batchSize);
+        try (WireClient c = new WireClient(common.tcp())) {
+          byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
+          int headerLen = ("MPUB " + topic + "\n").length() + 8;
+          long next = pubStart + offset;
+          boolean measuring = false;
+          while (System.nanoTime() < pubDeadline) {
+            long stamp;
+            if (!measuring && System.nanoTime() >= measureFrom) {
+              measuring = true;
+              next = Math.max(next, measureFrom + offset);   // lag left over from the warm-up is not measured
             }
-          } catch (Exception e) {
-            errors.add(e);
+            if (batchIntervalNanos > 0) {
+              long wait = next - System.nanoTime();
+              if (wait > 0) LockSupport.parkNanos(wait);
+              stamp = next;   // the intended send time: a late send shows up as latency, not as a gap
+              next += batchIntervalNanos;
+            } else {
+              stamp = System.nanoTime();
+            }
+            for (int m = 0, at = headerLen + 4; m < batchSize; m++, at += 4 + common.size) WireClient.putLong(cmd, at, stamp);
+            c.out.write(cmd);
+            c.out.flush();
+            c.expectOk();
+            if (stamp >= measureFrom) published.addAndGet(batchSize);
           }
-        }, "bench-e2e-pub");
-        publishers.add(th);
-        th.start();
-      }
-      for (Thread t : publishers) t.join();
+        }
+      });
+      publishers.join();
       double pubSecs = (System.nanoTime() - measureFrom) / 1e9;
       long expected = published.get() * channels;
       while (received.get() < expected && System.nanoTime() < subDeadline) Thread.sleep(10);
-      for (Thread t : consumers) t.join();
+      consumers.join();
+      List<Throwable> errors = new ArrayList<>(publishers.errors);
+      errors.addAll(consumers.errors);
       Histogram all = new Histogram(60_000_000_000L, 3);
       histograms.forEach(all::add);
       ObjectNode r = report("e2e", received.get(), pubSecs, common);
       r.put("warmup_seconds", parseDuration(warmup).toMillis() / 1000.0).put("published", published.get()).put("expected_deliveries", expected).put("rate_target", rate)
-          .put("batch_size", batchSize).put("publishers", pubCount).put("consumers", consumers.size())
+          .put("batch_size", batchSize).put("publishers", pubCount).put("consumers", subscribers.size())
           .put("topics", topics).put("channels", channels)
           .put("latency_p50_ms", all.getValueAtPercentile(50) / 1e6)
           .put("latency_p99_ms", all.getValueAtPercentile(99) / 1e6)
