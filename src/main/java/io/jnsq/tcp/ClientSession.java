@@ -68,6 +68,9 @@ public final class ClientSession {
   /** Close the connection once everything before it is written. */
   public record Close() implements Output {}
 
+  /** Drop the connection now, whatever is unwritten: the client stopped reading or talking. */
+  public record Abort() implements Output {}
+
   /** Close the connection (node shutting down). */
   public record Shutdown() implements Command {}
 
@@ -91,6 +94,9 @@ public final class ClientSession {
       SessionSettings settings) {}
 
   private enum State { INIT, SUBSCRIBED, CLOSING }
+
+  /** Largest single write handed to the socket writer. */
+  private static final int MAX_WRITE = 256 * 1024;
 
   /** A reply owed to the client, in command order; {@code frame} is null until it is known. */
   private static final class Slot {
@@ -212,10 +218,10 @@ public final class ClientSession {
 
   private Behavior<Command> onInputEnded() {
     inputEnded = true;
-    if (!closing) {
-      // The client hung up: nothing more can be written usefully, but replies owed are dropped.
+    if (!closing || !closed) {
+      // The client hung up: nothing more can be written usefully; replies owed are dropped.
       closing = true;
-      closeOutput();
+      close(true);
     }
     return afterWork();
   }
@@ -591,19 +597,41 @@ public final class ClientSession {
     return Behaviors.same();
   }
 
+  /**
+   * Hands what is buffered to the socket writer, at most {@link #MAX_WRITE} bytes at a time (zero-copy
+   * slices), so that each ack shows the client is still reading and the write deadline measures a
+   * stall, not the size of a large delivery.
+   */
   private void flushOutput() {
     if (writer == null || writing || out.length() == 0 || closed) return;
-    writer.tell(new Bytes(out.result()));
+    ByteString all = out.result();
     out = new ByteStringBuilder();
+    if (all.size() > MAX_WRITE) {
+      out.append(all.drop(MAX_WRITE));
+      all = all.take(MAX_WRITE);
+    }
+    writer.tell(new Bytes(all));
     writing = true;
     writeStartedNanos = System.nanoTime();
   }
 
-  private void closeOutput() {
+  private void closeOutput() { close(false); }
+
+  /**
+   * Ends the connection: after what is owed has been written, or at once ({@code abort}) for a client
+   * that stopped reading or talking, whose socket would never drain. Either way the subscription ends
+   * now, so the channel hands this connection's in-flight messages to others without waiting.
+   */
+  private void close(boolean abort) {
     if (closed) return;
     closed = true;
-    if (writer != null) writer.tell(new Close());
+    if (writer != null) writer.tell(abort ? new Abort() : new Close());
     timers.cancelAll();
+    if (channel != null) {
+      channel.tell(new Channel.Unsubscribe(connectionId));
+      ctx.unwatch(channel);
+      channel = null;
+    }
   }
 
   private Behavior<Command> closeAfterOwed() {
@@ -614,7 +642,7 @@ public final class ClientSession {
 
   private Behavior<Command> onOutputStarted(OutputStarted s) {
     writer = s.out();
-    if (closed) writer.tell(new Close());
+    if (closed) writer.tell(new Abort());
     return afterWork();
   }
 
@@ -630,8 +658,9 @@ public final class ClientSession {
     long now = System.nanoTime();
     if (writing && now - writeStartedNanos > heartbeatNanos) {
       // The client has not read for a whole heartbeat interval: nsqd's write deadline.
+      ctx.getLog().info("client {} stopped reading, closing", remoteAddress);
       closing = true;
-      closeOutput();
+      close(true);
       return afterWork();
     }
     out.append(Frames.HEARTBEAT);
@@ -646,7 +675,7 @@ public final class ClientSession {
     if (idle >= deadline) {
       ctx.getLog().info("client {} missed two heartbeats, closing", remoteAddress);
       closing = true;
-      closeOutput();
+      close(true);
       return afterWork();
     }
     timers.startSingleTimer(Tick.READ_DEADLINE, Tick.READ_DEADLINE, Duration.ofNanos(deadline - idle));

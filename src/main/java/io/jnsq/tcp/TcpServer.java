@@ -71,7 +71,8 @@ public final class TcpServer {
             session.narrow(),
             ClientSession.OutputAck.INSTANCE,
             out -> out instanceof ClientSession.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-            out -> Optional.empty())
+            out -> out instanceof ClientSession.Abort ? Optional.of(new java.io.IOException("connection dropped by the node"))
+                : Optional.empty())
         .mapMaterializedValue(out -> {
           session.tell(new ClientSession.OutputStarted(out));
           return NotUsed.getInstance();
