@@ -45,20 +45,23 @@ final class LatencyWindow {
     return new Stats.Latency(all.getTotalCount(), out);
   }
 
-  /** Merges another window's figures (a topic reports the sum of its channels). */
+  /**
+   * A topic's figure from its channels': counts add up, and each quantile is the largest of the
+   * channels' values (an upper bound; exact merging would need the channels' histograms).
+   */
   static Stats.Latency combine(List<Double> quantiles, List<Stats.Latency> parts) {
     if (quantiles.isEmpty()) return Stats.Latency.NONE;
     long count = 0;
-    double[] weighted = new double[quantiles.size()];
+    long[] worst = new long[quantiles.size()];
     for (Stats.Latency p : parts) {
       if (p.percentiles() == null) continue;
       count += p.count();
-      for (int i = 0; i < weighted.length && i < p.percentiles().size(); i++) {
-        weighted[i] = Math.max(weighted[i], p.percentiles().get(i).valueNanos());
+      for (int i = 0; i < worst.length && i < p.percentiles().size(); i++) {
+        worst[i] = Math.max(worst[i], p.percentiles().get(i).valueNanos());
       }
     }
     List<Stats.Quantile> out = new ArrayList<>();
-    for (int i = 0; i < weighted.length; i++) out.add(new Stats.Quantile(quantiles.get(i), (long) weighted[i]));
+    for (int i = 0; i < worst.length; i++) out.add(new Stats.Quantile(quantiles.get(i), worst[i]));
     return new Stats.Latency(count, out);
   }
 

@@ -218,7 +218,7 @@ public final class ClientSession {
 
   private Behavior<Command> onInputEnded() {
     inputEnded = true;
-    if (!closing || !closed) {
+    if (!closed) {
       // The client hung up: nothing more can be written usefully; replies owed are dropped.
       closing = true;
       close(true);
