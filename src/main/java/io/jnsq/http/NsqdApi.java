@@ -46,9 +46,15 @@ public final class NsqdApi extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(NsqdApi.class);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  private record Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler) {}
+  /**
+   * A path's methods and handler. Most handlers want a well-formed query string before anything else;
+   * {@code bodyFirst} ones (nsqd's /pub) check the body first and the query themselves.
+   */
+  private record Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler, boolean bodyFirst) {
+    Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler) { this(methods, handler, false); }
+  }
 
-  /** One request with its query string already parsed. */
+  /** One request with its query string parsed; {@code query} is null when it was malformed (bodyFirst only). */
   record Call(HttpRequest request, Query query) {}
 
   private final ActorSystem<?> system;
@@ -77,7 +83,7 @@ public final class NsqdApi extends AllDirectives {
     endpoints.put("/ping", new Endpoint(get, c -> done(Responses.textPlain("OK"))));
     endpoints.put("/info", new Endpoint(get, this::info));
     endpoints.put("/stats", new Endpoint(get, this::stats));
-    endpoints.put("/pub", new Endpoint(post, this::pub));
+    endpoints.put("/pub", new Endpoint(post, this::pub, true));
     endpoints.put("/mpub", new Endpoint(post, this::mpub));
     endpoints.put("/topic/create", new Endpoint(post, this::topicCreate));
     endpoints.put("/topic/delete", new Endpoint(post, this::topicDelete));
@@ -107,10 +113,10 @@ public final class NsqdApi extends AllDirectives {
     if (req.method().equals(HttpMethods.OPTIONS)) return done(Responses.options(e.methods()));
     if (!e.methods().contains(req.method())) return done(Responses.methodNotAllowed(e.methods()));
     Optional<Query> query = Query.parse(req.getUri().rawQueryString().orElse(""));
-    if (query.isEmpty()) return done(Responses.badRequest("INVALID_REQUEST"));
+    if (query.isEmpty() && !e.bodyFirst()) return done(Responses.badRequest("INVALID_REQUEST"));
     CompletionStage<HttpResponse> answer;
     try {
-      answer = e.handler().apply(new Call(req, query.get()));
+      answer = e.handler().apply(new Call(req, query.orElse(null)));
     } catch (RuntimeException ex) {
       answer = CompletableFuture.failedFuture(ex);
     }
@@ -156,6 +162,7 @@ public final class NsqdApi extends AllDirectives {
     return readBody(c.request(), settings.maxMsgSize()).thenCompose(body -> {
       if (body == null) return done(Responses.tooLarge("MSG_TOO_BIG"));
       if (body.isEmpty()) return done(Responses.badRequest("MSG_EMPTY"));
+      if (c.query() == null) return done(Responses.badRequest("INVALID_REQUEST"));
       Optional<String> topic = c.query().get("topic");
       if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
       if (!Names.isValidTopic(topic.get())) return done(Responses.badRequest("INVALID_TOPIC"));

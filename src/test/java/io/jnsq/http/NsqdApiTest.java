@@ -88,6 +88,8 @@ class NsqdApiTest {
       "/pub?topic=|x|400|INVALID_TOPIC",
       "/pub?topic=bad*topic||400|MSG_EMPTY",
       "/pub?topic=t;x=1|x|400|INVALID_REQUEST",
+      "/pub?topic=t;x=1||400|MSG_EMPTY",
+      "/topic/create?topic=t;x=1||400|INVALID_REQUEST",
       "/pub?topic=t&defer=abc|x|400|INVALID_DEFER",
       "/pub?topic=t&defer=-1|x|400|INVALID_DEFER",
       "/pub?topic=t&defer=3600001|x|400|INVALID_DEFER",
