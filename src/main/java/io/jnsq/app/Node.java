@@ -73,6 +73,8 @@ public final class Node {
 
   /** Starts a node; the future fails if a listener cannot bind. */
   public static CompletionStage<Node> start(Config config) {
+    // Initialize logging before Pekko's threads race to do it (SLF4J would print a "replay" warning).
+    LoggerFactory.getILoggerFactory();
     NodeSettings settings = NodeSettings.fromConfig(config);
     long startMillis = System.currentTimeMillis();
     MessageIdSource ids = new MessageIdSource(settings.nodeId(), startMillis);
