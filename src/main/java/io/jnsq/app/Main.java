@@ -50,6 +50,8 @@ public final class Main {
       boolean list = f.name().equals("e2e-processing-latency-percentile");
       spec.addOption(OptionSpec.builder("--" + f.name())
           .paramLabel("<value>")
+          .arity(f.bool() ? "0..1" : "1")
+          .fallbackValue(f.bool() ? "true" : null)
           .type(list ? String[].class : String.class)
           .description(f.description() + " (default: " + dflt + ")")
           .build());

@@ -7,6 +7,14 @@ import io.jnsq.broker.MessageIdSource;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
 import io.jnsq.http.NsqdApi;
+import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.FileStorage;
+import io.jnsq.storage.Storage;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.StandardOpenOption;
 import io.jnsq.tcp.Connections;
 import io.jnsq.tcp.SessionSettings;
 import io.jnsq.tcp.TcpServer;
@@ -71,15 +79,73 @@ public final class Node {
         .resolve();
   }
 
-  /** Starts a node; the future fails if a listener cannot bind. */
+  /**
+   * Starts a node keeping its data in {@code --data-path}; the future fails if the data path cannot be
+   * used (not writable, or locked by another node) or a listener cannot bind.
+   */
   public static CompletionStage<Node> start(Config config) {
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    FileLock lock;
+    Path dir = Path.of(settings.dataPath());
+    try {
+      lock = lockDataPath(dir);
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletionStage<Node> node = start(config, new FileStorage(dir));
+    node.whenComplete((n, e) -> {
+      if (e != null) release(lock); else n.system.getWhenTerminated().whenComplete((d, x) -> release(lock));
+    });
+    return node;
+  }
+
+  /** Creates the data path if needed and takes its lock file, so two nodes never share one. */
+  private static FileLock lockDataPath(Path dir) throws IOException {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IOException("--data-path " + dir + " cannot be created: " + e, e);
+    }
+    if (!Files.isWritable(dir)) throw new IOException("--data-path " + dir + " is not writable");
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(dir.resolve("jnsq.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new IOException("--data-path " + dir + " is not writable: " + e, e);
+    }
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      ch.close();
+      throw new IOException("--data-path " + dir + " is in use by another jnsq node");
+    }
+    return lock;
+  }
+
+  private static void release(FileLock lock) {
+    try {
+      lock.channel().close();
+    } catch (IOException ignored) {
+      // the lock goes with the process anyway
+    }
+  }
+
+  /** Starts a node on {@code storage} (tests pass stores that simulate crashes and full disks). */
+  public static CompletionStage<Node> start(Config config, Storage storage) {
     // Initialize logging before Pekko's threads race to do it (SLF4J would print a "replay" warning).
     LoggerFactory.getILoggerFactory();
     NodeSettings settings = NodeSettings.fromConfig(config);
     long startMillis = System.currentTimeMillis();
     MessageIdSource ids = new MessageIdSource(settings.nodeId(), startMillis);
+    DiskQueue.Settings queue = new DiskQueue.Settings(settings.maxBytesPerFile(), settings.syncEvery(),
+        settings.syncTimeout(), settings.maxMsgSize());
     ActorSystem<TopicRegistry.Command> system = ActorSystem.create(
-        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM), "jnsq", config);
+        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, queue, settings.durable()),
+        "jnsq", config);
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     SessionSettings sessionSettings = SessionSettings.from(settings);
     AtomicInteger tcpPort = new AtomicInteger();
@@ -124,6 +190,10 @@ public final class Node {
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-connections", () ->
         org.apache.pekko.actor.typed.javadsl.AskPattern.<Connections.Command, Done>ask(
             connections, Connections.CloseAll::new, Duration.ofSeconds(5), system.scheduler()));
+    // Then every topic and channel writes its memory (queued, in-flight, deferred) to disk, and nsqd.dat.
+    cs.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "persist-queues", () ->
+        org.apache.pekko.actor.typed.javadsl.AskPattern.<TopicRegistry.Command, Done>ask(
+            system, TopicRegistry.Persist::new, Duration.ofSeconds(110), system.scheduler()));
   }
 
   /** Stops accepting, closes every connection, and terminates the actor system. */

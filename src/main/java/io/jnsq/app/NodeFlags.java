@@ -11,7 +11,9 @@ final class NodeFlags {
   private NodeFlags() {}
 
   /** One flag; its default comes from the built-in configuration. */
-  record Flag(String name, String description) {
+  record Flag(String name, String description, boolean bool) {
+    Flag(String name, String description) { this(name, description, false); }
+
     String configKey() { return "jnsq." + name; }
   }
 
@@ -21,7 +23,12 @@ final class NodeFlags {
       new Flag("broadcast-address", "name other nodes and clients use to reach this one (empty: the host name)"),
       new Flag("node-id", "0..1023, mixed into every message id (-1: derived from the host name)"),
       new Flag("data-path", "directory for on-disk queues and metadata (empty: the working directory)"),
-      new Flag("mem-queue-size", "messages each topic and each channel keeps in memory"),
+      new Flag("mem-queue-size", "messages each topic and each channel keeps in memory before using its disk queue"),
+      new Flag("max-bytes-per-file", "size of one disk-queue segment file, in bytes"),
+      new Flag("sync-every", "messages written to a disk queue between fsyncs"),
+      new Flag("sync-timeout", "longest time between fsyncs of a disk queue"),
+      new Flag("durable", "answer PUB/MPUB/DPUB only once the messages are fsync'd to disk; with it a crash loses"
+          + " no acknowledged message (--durable or --durable=false)", true),
       new Flag("max-msg-size", "largest message body accepted, in bytes"),
       new Flag("max-body-size", "largest command body (MPUB, IDENTIFY, AUTH) accepted, in bytes"),
       new Flag("msg-timeout", "how long a delivered message may go unanswered before it is requeued"),

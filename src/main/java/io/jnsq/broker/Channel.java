@@ -1,10 +1,16 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
+import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.Health;
+import io.jnsq.storage.Persistence;
+import io.jnsq.storage.Syncs;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -15,25 +21,38 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One NSQ channel: its own copy of a topic's stream, shared by its consumers. It owns the queue, the
  * in-flight table (ordered by deadline), the deferred set and every consumer's RDY and in-flight count,
  * and hands messages out in batches: one {@link Deliveries} per consumer per dispatch round.
  *
+ * <p>Its queue keeps up to {@code --mem-queue-size} messages in memory; beyond that (and while anything
+ * is on disk, so that order is kept) messages go to the channel's own disk queue, which is read back
+ * as consumers have room. Every message the topic sends is reported back as stored, which is what
+ * lets the topic bound what is in transit. With {@code --durable}, every message goes through the
+ * disk queue, is reported stored only after an fsync, and stays on disk until a consumer finishes it,
+ * so in-flight, requeued and deferred messages survive a crash too.
+ *
  * <p>Unlike nsqd, a consumer that disconnects has its in-flight messages requeued at once rather than
  * after msg-timeout, so another consumer gets them without waiting.
  */
 public final class Channel {
+  private static final Logger log = LoggerFactory.getLogger(Channel.class);
 
   /** Everything a channel understands. */
   public sealed interface Command {}
 
-  /** Messages from the topic, to queue at once. */
-  public record Put(List<Message> messages) implements Command {}
+  /** Messages from the topic, to queue at once; {@code seq} is the topic's disk read sequence of the last, or -1. */
+  public record Put(List<Message> messages, long seq) implements Command {}
 
-  /** Messages from the topic to hold back for {@code delayNanos} (DPUB, or a deferred publish held by a paused topic). */
-  public record PutDeferred(List<Message> messages, long delayNanos) implements Command {}
+  /** Messages from the topic to hold back for {@code delayNanos} (DPUB, or a deferred publish held by the topic). */
+  public record PutDeferred(List<Message> messages, long delayNanos, long seq) implements Command {}
+
+  /** Shutdown: stop delivering and write every unfinished message (queued, in flight, deferred) to disk. */
+  public record Persist(ActorRef<Done> replyTo) implements Command {}
 
   /** A connection subscribes; answered with {@link Subscribed} or {@link SubscribeRefused} to {@code consumer}. */
   public record Subscribe(ClientInfo info, ActorRef<ConsumerEvent> consumer, Duration msgTimeout) implements Command {}
@@ -63,6 +82,10 @@ public final class Channel {
   public record GetStats(boolean includeClients, ActorRef<Stats.Channel> replyTo) implements Command {}
 
   private record Scan() implements Command {}
+
+  private record SyncFinished(DiskQueue.SyncJob job) implements Command {}
+
+  private record SyncTick() implements Command {}
 
   private record ConsumerTerminated(long connectionId) implements Command {}
 
@@ -102,12 +125,13 @@ public final class Channel {
 
   private static final Duration SCAN_INTERVAL = Duration.ofMillis(100);
   private static final String SCAN_KEY = "scan";
+  private static final int READ_BATCH = 2048;
 
   /** A channel named {@code name} of {@code topic}, which it tells how many topic messages left its queue. */
-  public static Behavior<Command> create(
-      String topicName, String name, ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock) {
+  public static Behavior<Command> create(String topicName, String name, ActorRef<Topic.Command> topic,
+      ChannelSettings settings, Clock clock, Persistence persistence, boolean paused) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Channel(ctx, timers, topicName, name, topic, settings, clock).running()));
+        new Channel(ctx, timers, topicName, name, topic, settings, clock, persistence, paused).running()));
   }
 
   private static final class Consumer {
@@ -133,6 +157,19 @@ public final class Channel {
 
   private record DeferredEntry(long due, long seq, Message message) {}
 
+  /** What the topic sent that is stored but not yet reported (durable: waiting for an fsync). */
+  private static final class Credit {
+    long count;
+    long bytes;
+    long seq = -1;
+
+    void add(List<Message> messages, long topicSeq) {
+      count += messages.size();
+      for (Message m : messages) bytes += m.body().size();
+      if (topicSeq > seq) seq = topicSeq;
+    }
+  }
+
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final String topicName;
@@ -142,6 +179,19 @@ public final class Channel {
   private final Clock clock;
   private final boolean ephemeral;
   private final long maxMsgTimeoutNanos;
+  private final Persistence persistence;
+  private final boolean durable;
+  private DiskQueue disk;          // null: ephemeral, or the disk could not be opened
+  private Syncs syncs;
+  private Credit credit = new Credit();
+  private Credit syncingCredit;
+  // Durable: the disk read sequence of each message read from disk and not yet finished, so the
+  // committed read position never passes an unfinished message.
+  private final HashMap<Long, Long> diskSeqOf = new HashMap<>();
+  private final ArrayDeque<Long> unfinishedSeqs = new ArrayDeque<>();
+  private final HashSet<Long> finishedSeqs = new HashSet<>();
+  private boolean closed;
+  private String diskError;
 
   // All owned by this actor alone.
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
@@ -154,14 +204,13 @@ public final class Channel {
   private long deferredSeq;
   private boolean paused;
   private boolean scanning;
-  private long drainedFromTopic;
   private long messageCount;
   private long requeueCount;
   private long timeoutCount;
   private int rotation;
 
   private Channel(ActorContext<Command> ctx, TimerScheduler<Command> timers, String topicName, String name,
-      ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock) {
+      ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock, Persistence persistence, boolean paused) {
     this.ctx = ctx;
     this.timers = timers;
     this.topicName = topicName;
@@ -172,6 +221,18 @@ public final class Channel {
     this.ephemeral = name.endsWith("#ephemeral");
     this.maxMsgTimeoutNanos = settings.maxMsgTimeout().toNanos();
     this.latency = new LatencyWindow(settings.e2ePercentiles(), settings.e2eWindow().toNanos(), clock.nanoTime());
+    this.persistence = persistence;
+    this.durable = persistence.durable() && !ephemeral;
+    this.paused = paused;
+    if (!ephemeral) {
+      try {
+        disk = persistence.open(topicName + ":" + name);
+        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime());
+        timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
+      } catch (IOException | RuntimeException e) {
+        reportDisk("opening the disk queue of channel " + topicName + ":" + name + " failed: " + e);
+      }
+    }
   }
 
   private Behavior<Command> running() {
@@ -189,28 +250,116 @@ public final class Channel {
         .onMessage(Empty.class, this::onEmpty)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(SyncFinished.class, this::onSyncFinished)
+        .onMessage(SyncTick.class, t -> {
+          if (disk != null && disk.dirty() && !closed) sync(false);
+          return Behaviors.same();
+        })
+        .onMessage(Persist.class, this::onPersist)
         .build();
   }
 
   private Behavior<Command> onPut(Put put) {
     List<Message> messages = put.messages();
     messageCount += messages.size();
-    for (Message m : messages) {
-      if (ephemeral && queue.size() >= settings.memQueueSize()) {
-        drainedFromTopic++;   // nsqd drops what an ephemeral channel cannot hold in memory
-      } else {
-        queue.add(m);
+    if (closed) {
+      toDisk(messages, 0);   // after shutdown began: straight to disk, nothing more is delivered
+    } else if (durable) {
+      if (!toDisk(messages, 0)) queue.addAll(messages);
+    } else {
+      List<Message> spill = null;
+      for (Message m : messages) {
+        if (diskDepth() == 0 && spill == null && queue.size() < settings.memQueueSize()) {
+          queue.add(m);
+        } else if (disk != null) {
+          if (spill == null) spill = new ArrayList<>();
+          spill.add(m);
+        } else if (!ephemeral) {
+          queue.add(m);   // no disk (it failed to open): keep it rather than lose it
+        }
+        // an ephemeral channel drops what it cannot hold in memory, as nsqd does
       }
+      if (spill != null && !toDisk(spill, 0)) queue.addAll(spill);
     }
+    stored(messages, put.seq());
     dispatch();
     return Behaviors.same();
   }
 
   private Behavior<Command> onPutDeferred(PutDeferred put) {
     messageCount += put.messages().size();
+    if (durable || closed) {
+      long dueMs = clock.epochNanos() / 1_000_000L + put.delayNanos() / 1_000_000L;
+      if (toDisk(put.messages(), dueMs)) {
+        stored(put.messages(), put.seq());
+        dispatch();
+        return Behaviors.same();
+      }
+    }
     long due = clock.nanoTime() + put.delayNanos();
     for (Message m : put.messages()) deferred.add(new DeferredEntry(due, deferredSeq++, m));
     ensureScanning();
+    stored(put.messages(), put.seq());
+    return Behaviors.same();
+  }
+
+  /** Appends to the disk queue; false (and the node marked unhealthy) when that failed. */
+  private boolean toDisk(List<Message> messages, long dueEpochMs) {
+    if (disk == null) return false;
+    try {
+      disk.append(messages, dueEpochMs);
+      if (diskError != null) reportDisk(null);
+      if (!durable && disk.syncDue()) sync(false);
+      return true;
+    } catch (IOException e) {
+      reportDisk("writing to the disk queue of channel " + topicName + ":" + name + " failed: " + e.getMessage()
+          + " (keeping the messages in memory)");
+      return false;
+    }
+  }
+
+  private void reportDisk(String error) {
+    if (error != null) log.error(error);
+    diskError = error;
+    persistence.health().tell(new Health.Report("channel " + topicName + ":" + name, error));
+  }
+
+  private long diskDepth() { return disk == null ? 0 : disk.depth(); }
+
+  /** Tells the topic these messages are stored; durable ones only once an fsync covers them. */
+  private void stored(List<Message> messages, long topicSeq) {
+    credit.add(messages, topicSeq);
+    if (durable && disk != null && !closed) {
+      sync(false);
+    } else {
+      reportCredit(credit);
+      credit = new Credit();
+    }
+  }
+
+  private void reportCredit(Credit c) {
+    if (c.count > 0 || c.seq >= 0) topic.tell(new Topic.ChannelDrained(name, c.count, c.bytes, c.seq));
+  }
+
+  private void sync(boolean withMeta) {
+    if (syncs == null) return;
+    var job = syncs.start(clock.nanoTime(), withMeta);
+    if (job == null) return;
+    syncingCredit = credit;
+    credit = new Credit();
+    ctx.pipeToSelf(job, (done, error) -> new SyncFinished(done));
+  }
+
+  private Behavior<Command> onSyncFinished(SyncFinished f) {
+    syncs.finished(f.job());
+    if (f.job().error() != null) {
+      reportDisk("fsync of channel " + topicName + ":" + name + " failed: " + f.job().error().getMessage());
+    }
+    // Reported even when the fsync failed: the messages are in this channel's memory either way, and
+    // holding the credit back would stop the whole topic.
+    if (syncingCredit != null) reportCredit(syncingCredit);
+    syncingCredit = null;
+    if (!closed && (credit.count > 0 || disk.syncDue())) sync(false);
     return Behaviors.same();
   }
 
@@ -273,6 +422,7 @@ public final class Channel {
     if (o instanceof Fin) {
       c.finishCount++;
       latency.record(clock.epochNanos() - e.message.timestamp(), now);
+      finished(o.id());
     } else {
       long delayMs = ((Req) o).delayMs();
       c.requeueCount++;
@@ -310,7 +460,6 @@ public final class Channel {
       }
     }
     if (ephemeral && consumers.isEmpty()) {
-      reportDrained(true);
       return Behaviors.stopped();   // the topic sees Terminated and forgets this channel
     }
     dispatch();
@@ -342,6 +491,7 @@ public final class Channel {
   }
 
   private Behavior<Command> onSetPaused(SetPaused p) {
+    if (paused != p.paused()) topic.tell(new Topic.ChannelPaused(name, p.paused()));
     paused = p.paused();
     dispatch();
     p.replyTo().tell(Done.getInstance());
@@ -349,14 +499,21 @@ public final class Channel {
   }
 
   private Behavior<Command> onEmpty(Empty empty) {
-    for (Message m : queue) if (m.attempts() == 0) drainedFromTopic++;
-    for (DeferredEntry d : deferred) if (d.message.attempts() == 0) drainedFromTopic++;
     queue.clear();
     deferred.clear();
     inFlight.clear();
     deadlines.clear();
     for (Consumer c : consumers.values()) c.inFlight = 0;
-    reportDrained(true);
+    diskSeqOf.clear();
+    unfinishedSeqs.clear();
+    finishedSeqs.clear();
+    if (disk != null) {
+      try {
+        disk.clear();
+      } catch (IOException e) {
+        log.error("emptying the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
+      }
+    }
     empty.replyTo().tell(Done.getInstance());
     dispatch();
     return Behaviors.same();
@@ -364,6 +521,13 @@ public final class Channel {
 
   private Behavior<Command> onDelete(Delete delete) {
     for (Consumer c : consumers.values()) c.ref.tell(new ChannelGone());
+    if (disk != null) {
+      try {
+        disk.destroy();
+      } catch (IOException e) {
+        log.error("deleting the files of channel {}:{} failed: {}", topicName, name, e.toString());
+      }
+    }
     delete.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
   }
@@ -378,8 +542,10 @@ public final class Channel {
             c.finishCount, c.requeueCount));
       }
     }
-    get.replyTo().tell(new Stats.Channel(name, queue.size(), 0, inFlight.size(), deferred.size(), messageCount,
-        requeueCount, timeoutCount, consumers.size(), clients, paused, latency.snapshot(now)));
+    long backend = diskDepth();
+    get.replyTo().tell(new Stats.Channel(name, queue.size() + backend, backend, inFlight.size(), deferred.size(),
+        messageCount, requeueCount, timeoutCount, consumers.size(), clients, paused, latency.snapshot(now),
+        disk == null ? 0 : disk.corruptions()));
     return Behaviors.same();
   }
 
@@ -388,7 +554,8 @@ public final class Channel {
    * consumer its whole share as one {@link Deliveries}: one actor message per consumer per round.
    */
   private void dispatch() {
-    if (!paused && !queue.isEmpty() && !consumers.isEmpty()) {
+    refill();
+    if (!paused && !closed && !queue.isEmpty() && !consumers.isEmpty()) {
       List<Consumer> ready = new ArrayList<>(consumers.size());
       for (Consumer c : consumers.values()) if (c.capacity() > 0) ready.add(c);
       if (!ready.isEmpty()) {
@@ -417,13 +584,92 @@ public final class Channel {
       }
     }
     if (!deadlines.isEmpty()) ensureScanning();
-    reportDrained(false);
+  }
+
+  /** Reads from disk what the consumers have room for beyond what the memory queue already holds. */
+  private void refill() {
+    if (paused || closed || diskDepth() == 0 || consumers.isEmpty()) return;
+    long room = 0;
+    for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
+    long want = Math.min(room - queue.size(), READ_BATCH);
+    if (want <= 0) return;
+    List<DiskQueue.Read> reads;
+    try {
+      reads = disk.read((int) want);
+    } catch (IOException e) {
+      log.error("reading the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
+      return;
+    }
+    long now = clock.nanoTime();
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    for (DiskQueue.Read r : reads) {
+      Message m = r.message();
+      if (durable) {
+        diskSeqOf.put(m.id(), r.seq());
+        unfinishedSeqs.add(r.seq());
+      }
+      if (r.dueEpochMs() > nowMs) {
+        deferred.add(new DeferredEntry(now + (r.dueEpochMs() - nowMs) * 1_000_000L, deferredSeq++, m));
+        ensureScanning();
+      } else {
+        queue.add(m);
+      }
+    }
+    if (!durable) disk.commitAll();
+  }
+
+  /** Durable: message {@code id} is done with; the disk read position may pass it. */
+  private void finished(long id) {
+    Long seq = diskSeqOf.remove(id);
+    if (seq == null) return;
+    finishedSeqs.add(seq);
+    long through = -1;
+    while (!unfinishedSeqs.isEmpty() && finishedSeqs.remove(unfinishedSeqs.peekFirst())) through = unfinishedSeqs.pollFirst();
+    if (through >= 0) disk.commitThrough(through);
+  }
+
+  private Behavior<Command> onPersist(Persist p) {
+    if (!closed) {
+      closed = true;
+      if (disk != null) {
+        long now = clock.nanoTime();
+        long nowMs = clock.epochNanos() / 1_000_000L;
+        List<InFlightHeap.Entry> flying = new ArrayList<>(inFlight.values());
+        flying.sort((a, b) -> Long.compare(a.deliveredAt, b.deliveredAt));
+        List<Message> unfinished = new ArrayList<>(flying.size() + queue.size());
+        for (InFlightHeap.Entry e : flying) unfinished.add(e.message);
+        unfinished.addAll(queue);
+        try {
+          disk.append(unfinished, 0);
+          for (DeferredEntry d : deferred) disk.append(List.of(d.message), nowMs + Math.max(0, d.due - now) / 1_000_000L);
+          disk.commitAll();   // everything read is finished or written again above
+          disk.close();
+          queue.clear();
+          inFlight.clear();
+          deadlines.clear();
+          deferred.clear();
+        } catch (IOException e) {
+          log.error("writing channel {}:{} to disk at shutdown failed: {}", topicName, name, e.toString());
+        }
+      } else if (!queue.isEmpty() || !inFlight.isEmpty() || !deferred.isEmpty()) {
+        log.info("channel {}:{} drops {} messages at shutdown (it keeps nothing on disk)", topicName, name,
+            queue.size() + inFlight.size() + deferred.size());
+      }
+      if (syncingCredit != null) reportCredit(syncingCredit);
+      reportCredit(credit);
+      syncingCredit = null;
+      credit = new Credit();
+    }
+    p.replyTo().tell(Done.getInstance());
+    return Behaviors.same();
   }
 
   private void hand(Consumer c, Message m, long now) {
-    if (m.attempts() == 0) drainedFromTopic++;
     int rate = c.info.sampleRate();
-    if (rate > 0 && ThreadLocalRandom.current().nextInt(100) > rate) return;   // sampled out, as nsqd does
+    if (rate > 0 && ThreadLocalRandom.current().nextInt(100) > rate) {
+      finished(m.id());
+      return;   // sampled out, as nsqd does
+    }
     Message sent = m.withNextAttempt();
     InFlightHeap.Entry e = new InFlightHeap.Entry(sent, c.info.connectionId(), now, now + c.msgTimeoutNanos);
     inFlight.put(sent.id(), e);
@@ -441,11 +687,5 @@ public final class Channel {
     }
   }
 
-  /** Gives the topic back credit for topic messages that left the queue, so it can bound memory. */
-  private void reportDrained(boolean always) {
-    if (drainedFromTopic > 0 || always) {
-      topic.tell(new Topic.ChannelDrained(name, drainedFromTopic));
-      drainedFromTopic = 0;
-    }
-  }
+
 }

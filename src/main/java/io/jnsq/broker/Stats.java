@@ -19,14 +19,17 @@ public final class Stats {
       ClientInfo info, int state, long readyCount, long inFlightCount, long messageCount,
       long finishCount, long requeueCount) {}
 
-  /** A channel; depth excludes in-flight and deferred messages, as nsqd's does. */
+  /**
+   * A channel; depth excludes in-flight and deferred messages, as nsqd's does, and includes backendDepth
+   * (on disk). corruptCount counts stretches of its disk queue skipped as corrupt.
+   */
   public record Channel(
       String name, long depth, long backendDepth, long inFlightCount, long deferredCount,
       long messageCount, long requeueCount, long timeoutCount, int clientCount, List<Client> clients,
-      boolean paused, Latency e2eLatency) {}
+      boolean paused, Latency e2eLatency, long corruptCount) {}
 
   /** A topic with its channels sorted by name; depth is what the topic itself still holds. */
   public record Topic(
       String name, List<Channel> channels, long depth, long backendDepth, long messageCount,
-      long messageBytes, boolean paused, Latency e2eLatency) {}
+      long messageBytes, boolean paused, Latency e2eLatency, long corruptCount) {}
 }

@@ -1,32 +1,46 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
+import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.Health;
+import io.jnsq.storage.Persistence;
+import io.jnsq.storage.Syncs;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One NSQ topic: stamps published bodies into messages and copies every batch to each of its channels.
- * While it has no channels, or is paused, it holds messages itself; the first channel (or unpausing)
- * receives that backlog.
+ * While it has no channels, or is paused, it holds messages itself: up to {@code --mem-queue-size} in
+ * memory, the rest in its disk queue; the first channel (or unpausing) receives that backlog.
  *
- * <p>Memory is bounded by credit: the topic counts what it has put into each channel and the channel
- * reports back what has left its queue, so a publish that would take any channel (or the topic's own
- * backlog) past {@code --mem-queue-size} is refused instead of growing the heap. Ephemeral topics and
- * channels drop the overflow, as nsqd does.
+ * <p>What is on its way to a channel is bounded: the topic counts what it sent to each channel and the
+ * channel reports back once it has stored it (in memory or on its own disk). While any channel is
+ * behind, new messages wait in the topic's own queue, so neither mailboxes nor memory grow without bound.
+ *
+ * <p>With {@code --durable}, every publish goes to the topic's disk queue and is answered only once an
+ * fsync covers it (one fsync answers every publish that arrived meanwhile), and the topic's read
+ * position on disk moves only past messages every channel has itself stored durably.
  */
 public final class Topic {
+  private static final Logger log = LoggerFactory.getLogger(Topic.class);
 
   /** Everything a topic understands. */
   public sealed interface Command {}
@@ -56,65 +70,132 @@ public final class Topic {
   /** Drops the messages the topic itself holds (not those already in channels). */
   public record Empty(ActorRef<Done> replyTo) implements Command {}
 
-  /** Deletes the topic with all its channels. */
+  /** Deletes the topic with all its channels and their files. */
   public record Delete(ActorRef<Done> replyTo) implements Command {}
 
   /** A snapshot for {@code /stats}; {@code channel} (nullable) keeps only that channel. */
   public record GetStats(String channel, boolean includeClients, ActorRef<Stats.Topic> replyTo) implements Command {}
 
-  /** From a channel: {@code count} messages this topic put there have left its queue. */
-  public record ChannelDrained(String channel, long count) implements Command {}
+  /**
+   * From a channel: it has stored {@code count} messages ({@code bytes} of bodies) this topic sent it,
+   * through disk read sequence {@code throughSeq} (-1 when none came from disk).
+   */
+  public record ChannelDrained(String channel, long count, long bytes, long throughSeq) implements Command {}
+
+  /** From a channel: it was paused or unpaused (for the node's metadata). */
+  public record ChannelPaused(String channel, boolean paused) implements Command {}
+
+  /** Shutdown: stop taking messages, write everything (the topic's and its channels') to disk, answer. */
+  public record Persist(ActorRef<Done> replyTo) implements Command {}
+
+  /** What the node's metadata file must know of a topic; {@code deleted} when it is gone. */
+  public record MetaChanged(String topic, boolean paused, Map<String, Boolean> channels, boolean deleted) {}
 
   private record ChannelTerminated(String name, ActorRef<Channel.Command> ref) implements Command {}
 
-  private static final Duration STATS_TIMEOUT = Duration.ofSeconds(3);
+  private record ChannelsPersisted(ActorRef<Done> replyTo) implements Command {}
 
-  /** A topic named {@code name}. */
-  public static Behavior<Command> create(String name, ChannelSettings settings, MessageIdSource ids, Clock clock) {
-    return Behaviors.setup(ctx -> new Topic(ctx, name, settings, ids, clock).running());
+  private record SyncFinished(DiskQueue.SyncJob job) implements Command {}
+
+  private record SyncTick() implements Command {}
+
+  private static final Duration STATS_TIMEOUT = Duration.ofSeconds(3);
+  private static final Duration PERSIST_TIMEOUT = Duration.ofSeconds(60);
+  /** At most this much may be on its way to one channel (sent, not yet stored). */
+  static final long TRANSIT_MESSAGES = 8192;
+  static final long TRANSIT_BYTES = 16L << 20;
+  private static final int READ_BATCH = 1024;
+
+  /** A topic named {@code name}, new or restored with its channels (name to paused) and pause state. */
+  public static Behavior<Command> create(String name, ChannelSettings settings, MessageIdSource ids, Clock clock,
+      Persistence persistence, ActorRef<MetaChanged> meta, boolean paused, Map<String, Boolean> channels) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new Topic(ctx, timers, name, settings, ids, clock, persistence, meta, paused, channels).running()));
+  }
+
+  /** A new topic that reports no metadata (tests). */
+  public static Behavior<Command> create(String name, ChannelSettings settings, MessageIdSource ids, Clock clock,
+      Persistence persistence) {
+    return create(name, settings, ids, clock, persistence, null, false, Map.of());
   }
 
   private static final class ChannelEntry {
     final ActorRef<Channel.Command> ref;
     final boolean ephemeral;
+    boolean paused;
     long outstanding;
+    long outstandingBytes;
+    long storedThrough;
 
-    ChannelEntry(ActorRef<Channel.Command> ref, boolean ephemeral) {
+    ChannelEntry(ActorRef<Channel.Command> ref, boolean ephemeral, boolean paused, long storedThrough) {
       this.ref = ref;
       this.ephemeral = ephemeral;
+      this.paused = paused;
+      this.storedThrough = storedThrough;
     }
   }
 
-  /** Messages held by the topic; {@code due} is the monotonic time a deferred batch may go out, or 0. */
-  private record Held(List<Message> messages, long due) {}
+  /** Messages held in memory; {@code due} is the monotonic time a deferred batch may go out, or 0. */
+  private record Held(List<Message> messages, long due, long bytes) {}
+
+  /** A durable publish waiting for its fsync. */
+  private record Waiting(long seq, ActorRef<PublishResult> replyTo) {}
 
   private final ActorContext<Command> ctx;
   private final String name;
   private final ChannelSettings settings;
   private final MessageIdSource ids;
   private final Clock clock;
+  private final Persistence persistence;
+  private final ActorRef<MetaChanged> meta;
   private final boolean ephemeral;
+  private final boolean durable;
   private final TreeMap<String, ChannelEntry> channels = new TreeMap<>();
   private final ArrayDeque<Held> held = new ArrayDeque<>();
+  private DiskQueue disk;          // null: ephemeral, or the disk could not be opened
+  private Syncs syncs;
+  private List<Waiting> waiting = new ArrayList<>();
+  private List<Waiting> syncing = List.of();
   private long heldCount;
+  private long sentSeq;
   private boolean paused;
+  private boolean closed;
+  private String diskError;
   private long messageCount;
   private long messageBytes;
   private long childSeq;
 
-  private Topic(ActorContext<Command> ctx, String name, ChannelSettings settings, MessageIdSource ids, Clock clock) {
+  private Topic(ActorContext<Command> ctx, TimerScheduler<Command> timers, String name, ChannelSettings settings,
+      MessageIdSource ids, Clock clock, Persistence persistence, ActorRef<MetaChanged> meta, boolean paused,
+      Map<String, Boolean> restoredChannels) {
     this.ctx = ctx;
     this.name = name;
     this.settings = settings;
     this.ids = ids;
     this.clock = clock;
+    this.persistence = persistence;
+    this.meta = meta;
     this.ephemeral = name.endsWith("#ephemeral");
+    this.durable = persistence.durable() && !ephemeral;
+    this.paused = paused;
+    if (!ephemeral) {
+      try {
+        disk = persistence.open(name);
+        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime());
+        timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
+      } catch (IOException | RuntimeException e) {
+        reportDisk("opening the disk queue of topic " + name + " failed: " + e);
+      }
+    }
+    restoredChannels.forEach((channel, channelPaused) -> addChannel(channel, channelPaused));
+    pump();
   }
 
   private Behavior<Command> running() {
     return Behaviors.receive(Command.class)
         .onMessage(Publish.class, this::onPublish)
         .onMessage(ChannelDrained.class, this::onChannelDrained)
+        .onMessage(ChannelPaused.class, this::onChannelPaused)
         .onMessage(GetChannel.class, this::onGetChannel)
         .onMessage(DeleteChannel.class, this::onDeleteChannel)
         .onMessage(ChannelTerminated.class, this::onChannelTerminated)
@@ -122,118 +203,287 @@ public final class Topic {
         .onMessage(Empty.class, this::onEmpty)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(SyncFinished.class, this::onSyncFinished)
+        .onMessage(SyncTick.class, t -> {
+          if (disk != null && disk.dirty()) sync(false);
+          return Behaviors.same();
+        })
+        .onMessage(Persist.class, this::onPersist)
+        .onMessage(ChannelsPersisted.class, this::onChannelsPersisted)
         .build();
   }
 
+  // ---- publishing ----
+
   private Behavior<Command> onPublish(Publish p) {
+    if (closed) {
+      p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
+      return Behaviors.same();
+    }
     int k = p.bodies().size();
-    String refusal = admit(k);
+    long first = ids.reserve(k);
+    long ts = clock.epochNanos();
+    List<Message> batch = new ArrayList<>(k);
+    long bytes = 0;
+    for (int i = 0; i < k; i++) {
+      ByteString body = p.bodies().get(i);
+      batch.add(new Message(ids.id(first, i), ts, 0, body));
+      bytes += body.size();
+    }
+    long deferNanos = p.deferMs() * 1_000_000L;
+    String refusal = durable ? toDisk(batch, deferNanos) : enqueue(batch, bytes, deferNanos);
     if (refusal != null) {
       p.replyTo().tell(new PublishResult(p.seq(), false, refusal));
       return Behaviors.same();
     }
-    long first = ids.reserve(k);
-    long ts = clock.epochNanos();
-    List<Message> batch = new ArrayList<>(k);
-    for (int i = 0; i < k; i++) {
-      ByteString body = p.bodies().get(i);
-      batch.add(new Message(ids.id(first, i), ts, 0, body));
-      messageBytes += body.size();
-    }
     messageCount += k;
-    long deferNanos = p.deferMs() * 1_000_000L;
-    if (channels.isEmpty() || paused) {
-      hold(batch, deferNanos > 0 ? clock.nanoTime() + deferNanos : 0);
+    messageBytes += bytes;
+    if (durable) {
+      waiting.add(new Waiting(p.seq(), p.replyTo()));
+      sync(false);
     } else {
-      Channel.Command put = deferNanos > 0 ? new Channel.PutDeferred(batch, deferNanos) : new Channel.Put(batch);
-      for (ChannelEntry c : channels.values()) {
-        c.ref.tell(put);
-        c.outstanding += k;
-      }
+      p.replyTo().tell(new PublishResult(p.seq(), true, ""));
+      if (disk != null && disk.syncDue()) sync(false);
     }
-    p.replyTo().tell(new PublishResult(p.seq(), true, ""));
+    pump();
     return Behaviors.same();
   }
 
-  /** Returns why {@code k} more messages cannot be taken, or null when they can. */
-  private String admit(int k) {
-    long max = settings.memQueueSize();
-    if (channels.isEmpty() || paused) {
-      if (!ephemeral && heldCount + k > max) return "mem-queue-size (" + max + ") exceeded";
+  /** Places a batch (non-durable): straight to the channels, else memory, else disk; returns a refusal or null. */
+  private String enqueue(List<Message> batch, long bytes, long deferNanos) {
+    if (held.isEmpty() && diskDepth() == 0 && canSend(batch.size(), bytes)) {
+      send(batch, bytes, deferNanos, -1);
       return null;
     }
-    for (ChannelEntry c : channels.values()) {
-      if (!c.ephemeral && c.outstanding + k > max) return "mem-queue-size (" + max + ") exceeded";
+    if (diskDepth() == 0 && heldCount + batch.size() <= settings.memQueueSize()) {
+      held.add(new Held(batch, deferNanos > 0 ? clock.nanoTime() + deferNanos : 0, bytes));
+      heldCount += batch.size();
+      return null;
     }
-    return null;
-  }
-
-  private void hold(List<Message> batch, long due) {
     if (ephemeral) {
-      long room = settings.memQueueSize() - heldCount;
-      if (room <= 0) return;   // an ephemeral topic drops what it cannot hold in memory
-      if (room < batch.size()) batch = batch.subList(0, (int) room);
+      long room = settings.memQueueSize() - heldCount;   // an ephemeral topic drops what memory cannot hold
+      if (room > 0) {
+        List<Message> kept = batch.subList(0, (int) Math.min(room, batch.size()));
+        held.add(new Held(kept, deferNanos > 0 ? clock.nanoTime() + deferNanos : 0, bytes));
+        heldCount += kept.size();
+      }
+      return null;
     }
-    held.add(new Held(batch, due));
-    heldCount += batch.size();
+    if (disk == null) return diskError != null ? diskError : "mem-queue-size (" + settings.memQueueSize() + ") exceeded";
+    return toDisk(batch, deferNanos);
   }
 
-  /** Sends everything held to the channels, keeping what is left of each deferral. */
-  private void releaseHeld() {
-    if (held.isEmpty() || channels.isEmpty() || paused) return;
-    long now = clock.nanoTime();
-    for (Held h : held) {
-      Channel.Command put = h.due() > now ? new Channel.PutDeferred(h.messages(), h.due() - now) : new Channel.Put(h.messages());
-      for (ChannelEntry c : channels.values()) {
-        c.ref.tell(put);
-        c.outstanding += h.messages().size();
+  private String toDisk(List<Message> batch, long deferNanos) {
+    if (disk == null) return diskError != null ? diskError : "no disk queue";
+    try {
+      disk.append(batch, deferNanos > 0 ? clock.epochNanos() / 1_000_000L + deferNanos / 1_000_000L : 0);
+      if (diskError != null) reportDisk(null);
+      return null;
+    } catch (IOException e) {
+      reportDisk("writing to the disk queue of topic " + name + " failed: " + e.getMessage());
+      return diskError;
+    }
+  }
+
+  private void reportDisk(String error) {
+    if (error != null) log.error(error);
+    diskError = error;
+    persistence.health().tell(new Health.Report("topic " + name, error));
+  }
+
+  private long diskDepth() { return disk == null ? 0 : disk.depth(); }
+
+  /** Whether every channel can take {@code k} more messages now. */
+  private boolean canSend(long k, long bytes) {
+    if (channels.isEmpty() || paused) return false;
+    for (ChannelEntry c : channels.values()) {
+      if (c.outstanding > 0 && (c.outstanding + k > TRANSIT_MESSAGES || c.outstandingBytes + bytes > TRANSIT_BYTES)) {
+        return false;
       }
     }
-    held.clear();
-    heldCount = 0;
+    return true;
+  }
+
+  private void send(List<Message> batch, long bytes, long deferNanos, long seq) {
+    Channel.Command put = deferNanos > 0 ? new Channel.PutDeferred(batch, deferNanos, seq) : new Channel.Put(batch, seq);
+    for (ChannelEntry c : channels.values()) {
+      c.ref.tell(put);
+      c.outstanding += batch.size();
+      c.outstandingBytes += bytes;
+    }
+  }
+
+  /** Moves held and on-disk messages to the channels while they have room. */
+  private void pump() {
+    while (!closed && !paused && !channels.isEmpty()) {
+      Held h = held.peek();
+      if (h != null) {
+        if (!canSend(h.messages().size(), h.bytes())) return;
+        held.poll();
+        heldCount -= h.messages().size();
+        long now = clock.nanoTime();
+        send(h.messages(), h.bytes(), h.due() > now ? h.due() - now : 0, -1);
+        continue;
+      }
+      if (diskDepth() == 0) return;
+      long room = TRANSIT_MESSAGES;
+      for (ChannelEntry c : channels.values()) room = Math.min(room, TRANSIT_MESSAGES - c.outstanding);
+      if (room <= 0 || !canSend(1, 0)) return;
+      List<DiskQueue.Read> reads;
+      try {
+        reads = disk.read((int) Math.min(room, READ_BATCH));
+      } catch (IOException e) {
+        log.error("reading the disk queue of topic {} failed: {}", name, e.toString());
+        return;
+      }
+      if (reads.isEmpty()) return;
+      sendReads(reads);
+      if (!durable) disk.commitAll();
+    }
+  }
+
+  /** Sends records read from disk, each run of equal due time as one batch. */
+  private void sendReads(List<DiskQueue.Read> reads) {
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    int i = 0;
+    while (i < reads.size()) {
+      long due = reads.get(i).dueEpochMs();
+      List<Message> batch = new ArrayList<>();
+      long bytes = 0;
+      int j = i;
+      while (j < reads.size() && reads.get(j).dueEpochMs() == due) {
+        Message m = reads.get(j).message();
+        batch.add(m);
+        bytes += m.body().size();
+        j++;
+      }
+      long last = reads.get(j - 1).seq();
+      send(batch, bytes, due > nowMs ? (due - nowMs) * 1_000_000L : 0, last);
+      sentSeq = last;
+      i = j;
+    }
   }
 
   private Behavior<Command> onChannelDrained(ChannelDrained d) {
     ChannelEntry c = channels.get(d.channel());
-    if (c != null) c.outstanding = Math.max(0, c.outstanding - d.count());
+    if (c != null) {
+      c.outstanding = Math.max(0, c.outstanding - d.count());
+      c.outstandingBytes = Math.max(0, c.outstandingBytes - d.bytes());
+      if (d.throughSeq() > c.storedThrough) c.storedThrough = d.throughSeq();
+      commitStored();
+    }
+    pump();
     return Behaviors.same();
+  }
+
+  /** Durable: the disk read position may move past what every channel has stored. */
+  private void commitStored() {
+    if (!durable || disk == null) return;
+    long through = sentSeq;
+    for (ChannelEntry c : channels.values()) if (!c.ephemeral) through = Math.min(through, c.storedThrough);
+    disk.commitThrough(through);
+  }
+
+  // ---- fsync ----
+
+  private void sync(boolean withMeta) {
+    if (syncs == null) return;
+    var job = syncs.start(clock.nanoTime(), withMeta);
+    if (job == null) return;
+    syncing = waiting;
+    waiting = new ArrayList<>();
+    ctx.pipeToSelf(job, (done, error) -> new SyncFinished(done));
+  }
+
+  private Behavior<Command> onSyncFinished(SyncFinished f) {
+    syncs.finished(f.job());
+    String error = f.job().error() == null ? null : "fsync of topic " + name + " failed: " + f.job().error().getMessage();
+    if (error != null) reportDisk(error);
+    for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), error == null, error == null ? "" : error));
+    syncing = List.of();
+    if (!waiting.isEmpty() || disk.syncDue()) sync(false);
+    return Behaviors.same();
+  }
+
+  // ---- channels ----
+
+  private ChannelEntry addChannel(String channel, boolean channelPaused) {
+    String childName = "channel-" + URLEncoder.encode(channel, StandardCharsets.UTF_8) + "-" + (childSeq++);
+    ActorRef<Channel.Command> ref = ctx.spawn(
+        Channel.create(name, channel, ctx.getSelf(), settings, clock, persistence, channelPaused), childName);
+    ctx.watchWith(ref, new ChannelTerminated(channel, ref));
+    ChannelEntry c = new ChannelEntry(ref, channel.endsWith("#ephemeral"), channelPaused, sentSeq);
+    channels.put(channel, c);
+    return c;
   }
 
   private Behavior<Command> onGetChannel(GetChannel get) {
     ChannelEntry c = channels.get(get.name());
-    if (c == null && get.create()) {
-      String childName = "channel-" + URLEncoder.encode(get.name(), StandardCharsets.UTF_8) + "-" + (childSeq++);
-      ActorRef<Channel.Command> ref = ctx.spawn(Channel.create(name, get.name(), ctx.getSelf(), settings, clock), childName);
-      ctx.watchWith(ref, new ChannelTerminated(get.name(), ref));
-      c = new ChannelEntry(ref, get.name().endsWith("#ephemeral"));
-      channels.put(get.name(), c);
-      releaseHeld();
+    if (c == null && get.create() && !closed) {
+      c = addChannel(get.name(), false);
+      metaChanged();
+      pump();
     }
     get.replyTo().tell(new ChannelLookup(get.name(), c == null ? null : c.ref));
     return Behaviors.same();
   }
 
+  private Behavior<Command> onChannelPaused(ChannelPaused p) {
+    ChannelEntry c = channels.get(p.channel());
+    if (c != null && c.paused != p.paused()) {
+      c.paused = p.paused();
+      metaChanged();
+    }
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onDeleteChannel(DeleteChannel del) {
     ChannelEntry c = channels.remove(del.name());
-    if (c != null) c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
+    if (c != null) {
+      c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
+      metaChanged();
+    }
     del.replyTo().tell(c != null);
     return afterChannelRemoved();
   }
 
   private Behavior<Command> onChannelTerminated(ChannelTerminated t) {
     ChannelEntry c = channels.get(t.name());
-    if (c != null && c.ref.equals(t.ref())) channels.remove(t.name());
+    if (c != null && c.ref.equals(t.ref())) {
+      channels.remove(t.name());
+      metaChanged();
+    }
     return afterChannelRemoved();
   }
 
-  /** An ephemeral topic goes away with its last channel. */
+  /** An ephemeral topic goes away with its last channel; the others may now move on. */
   private Behavior<Command> afterChannelRemoved() {
-    return ephemeral && channels.isEmpty() ? Behaviors.stopped() : Behaviors.same();
+    if (ephemeral && channels.isEmpty() && !closed) {
+      if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
+      return Behaviors.stopped();
+    }
+    commitStored();
+    pump();
+    return Behaviors.same();
   }
 
+  private void metaChanged() {
+    if (meta == null || ephemeral) return;
+    Map<String, Boolean> durableChannels = new LinkedHashMap<>();
+    channels.forEach((n, c) -> {
+      if (!c.ephemeral) durableChannels.put(n, c.paused);
+    });
+    meta.tell(new MetaChanged(name, paused, Map.copyOf(durableChannels), false));
+  }
+
+  // ---- administration ----
+
   private Behavior<Command> onSetPaused(SetPaused p) {
-    paused = p.paused();
-    releaseHeld();
+    if (paused != p.paused()) {
+      paused = p.paused();
+      metaChanged();
+    }
+    pump();
     p.replyTo().tell(Done.getInstance());
     return Behaviors.same();
   }
@@ -241,14 +491,69 @@ public final class Topic {
   private Behavior<Command> onEmpty(Empty e) {
     held.clear();
     heldCount = 0;
+    if (disk != null) {
+      try {
+        disk.clear();
+      } catch (IOException ex) {
+        log.error("emptying the disk queue of topic {} failed: {}", name, ex.toString());
+      }
+    }
     e.replyTo().tell(Done.getInstance());
     return Behaviors.same();
   }
 
   private Behavior<Command> onDelete(Delete d) {
     for (ChannelEntry c : channels.values()) c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
+    if (disk != null) {
+      try {
+        disk.destroy();
+      } catch (IOException e) {
+        log.error("deleting the files of topic {} failed: {}", name, e.toString());
+      }
+    }
+    for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), false, "exiting"));
+    if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
     d.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPersist(Persist p) {
+    if (closed) {
+      p.replyTo().tell(Done.getInstance());
+      return Behaviors.same();
+    }
+    closed = true;
+    ActorRef<Command> self = ctx.getSelf();
+    ActorRef<Done> replyTo = p.replyTo();
+    ActorRef<Done> collector = Collector.spawn(ctx, Done.class, channels.size(), PERSIST_TIMEOUT,
+        replies -> self.tell(new ChannelsPersisted(replyTo)));
+    for (ChannelEntry c : channels.values()) c.ref.tell(new Channel.Persist(collector));
+    return Behaviors.same();
+  }
+
+  /** The channels have stored everything they had; now the topic writes what it holds itself. */
+  private Behavior<Command> onChannelsPersisted(ChannelsPersisted p) {
+    if (disk != null) {
+      long now = clock.nanoTime();
+      long nowMs = clock.epochNanos() / 1_000_000L;
+      try {
+        for (Held h : held) disk.append(h.messages(), h.due() > now ? nowMs + (h.due() - now) / 1_000_000L : 0);
+        held.clear();
+        heldCount = 0;
+        disk.commitAll();   // every message sent is now in a channel's own queue
+        disk.close();
+      } catch (IOException e) {
+        log.error("writing topic {} to disk at shutdown failed: {}", name, e.toString());
+      }
+      for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), true, ""));
+      for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), true, ""));
+      syncing = List.of();
+      waiting = new ArrayList<>();
+    } else if (heldCount > 0) {
+      log.warn("topic {} drops {} messages at shutdown (no disk queue)", name, heldCount);
+    }
+    p.replyTo().tell(Done.getInstance());
+    return Behaviors.same();
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
@@ -257,10 +562,12 @@ public final class Topic {
       if (get.channel() == null || get.channel().equals(e.getKey())) asked.add(e.getValue());
     }
     String topicName = name;
-    long depth = heldCount;
+    long backend = diskDepth();
+    long depth = heldCount + backend;
     long count = messageCount;
     long bytes = messageBytes;
     boolean isPaused = paused;
+    long corrupt = disk == null ? 0 : disk.corruptions();
     List<Double> quantiles = settings.e2ePercentiles();
     ActorRef<Stats.Topic> replyTo = get.replyTo();
     ActorRef<Stats.Channel> collector = Collector.spawn(ctx, Stats.Channel.class, asked.size(), STATS_TIMEOUT, replies -> {
@@ -268,8 +575,8 @@ public final class Topic {
       sorted.sort(Comparator.comparing(Stats.Channel::name));
       List<Stats.Latency> parts = new ArrayList<>();
       for (Stats.Channel ch : sorted) parts.add(ch.e2eLatency());
-      replyTo.tell(new Stats.Topic(topicName, List.copyOf(sorted), depth, 0, count, bytes, isPaused,
-          LatencyWindow.combine(quantiles, parts)));
+      replyTo.tell(new Stats.Topic(topicName, List.copyOf(sorted), depth, backend, count, bytes, isPaused,
+          LatencyWindow.combine(quantiles, parts), corrupt));
     });
     for (ChannelEntry c : asked) c.ref.tell(new Channel.GetStats(get.includeClients(), collector));
     return Behaviors.same();

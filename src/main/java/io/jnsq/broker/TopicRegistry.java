@@ -1,24 +1,44 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
+import io.jnsq.config.NodeSettings;
+import io.jnsq.protocol.Names;
+import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.Health;
+import io.jnsq.storage.NodeMetadata;
+import io.jnsq.storage.Persistence;
+import io.jnsq.storage.Storage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's topics by name. Connections and routes ask it for a topic's address once and then talk to
  * the topic directly, so it is not on the per-message path.
+ *
+ * <p>It also keeps {@code nsqd.dat}: at start it recreates the topics and channels listed there (with
+ * their paused flags) before any client is served, and it rewrites the file atomically whenever a
+ * durable topic or channel is created, deleted, paused or unpaused.
  */
 public final class TopicRegistry {
+  private static final Logger log = LoggerFactory.getLogger(TopicRegistry.class);
 
   /** Everything the registry understands. */
   public sealed interface Command {}
@@ -39,27 +59,113 @@ public final class TopicRegistry {
   public record GetStats(String topic, String channel, boolean includeClients, ActorRef<List<Stats.Topic>> replyTo)
       implements Command {}
 
+  /** The node's storage health: "OK" or "NOK - ...". */
+  public record GetHealth(ActorRef<String> replyTo) implements Command {}
+
+  /** Shutdown: every topic and channel writes what it holds to disk, then nsqd.dat is written. */
+  public record Persist(ActorRef<Done> replyTo) implements Command {}
+
   private record TopicTerminated(String name, ActorRef<Topic.Command> ref) implements Command {}
+
+  private record MetaChanged(Topic.MetaChanged change) implements Command {}
+
+  private record TopicsPersisted(ActorRef<Done> replyTo) implements Command {}
 
   private static final Duration STATS_TIMEOUT = Duration.ofSeconds(4);
 
-  /** A registry whose topics use {@code settings}. */
-  public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock) {
-    return Behaviors.setup(ctx -> new TopicRegistry(ctx, settings, ids, clock).running());
+  private static final Duration PERSIST_TIMEOUT = Duration.ofSeconds(90);
+
+  /**
+   * The node's registry: its topics keep their overflow in {@code storage}; fsyncs run on the
+   * {@code jnsq-io-dispatcher} and storage failures go to a health child actor.
+   */
+  public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock, Storage storage,
+      DiskQueue.Settings queue, boolean durable) {
+    return Behaviors.setup(ctx -> {
+      ActorRef<Health.Command> health = ctx.spawn(Health.create(), "health");
+      Executor io = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("jnsq-io-dispatcher"));
+      return new TopicRegistry(ctx, settings, ids, clock, new Persistence(storage, queue, durable, io, health)).running();
+    });
+  }
+
+  /** A registry whose topics use {@code settings} and keep their overflow through {@code persistence}. */
+  public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock,
+      Persistence persistence) {
+    return Behaviors.setup(ctx -> new TopicRegistry(ctx, settings, ids, clock, persistence).running());
   }
 
   private final ActorContext<Command> ctx;
   private final ChannelSettings settings;
   private final MessageIdSource ids;
   private final Clock clock;
+  private final Persistence persistence;
+  private final ActorRef<Topic.MetaChanged> metaListener;
   private final TreeMap<String, ActorRef<Topic.Command>> topics = new TreeMap<>();
+  private final TreeMap<String, NodeMetadata.TopicMeta> meta = new TreeMap<>();
+  private CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
+  private boolean persisted;
   private long childSeq;
 
-  private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock) {
+  private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
+      Persistence persistence) {
     this.ctx = ctx;
     this.settings = settings;
     this.ids = ids;
     this.clock = clock;
+    this.persistence = persistence;
+    this.metaListener = ctx.messageAdapter(Topic.MetaChanged.class, MetaChanged::new);
+    restore();
+  }
+
+  /** Recreates the topics and channels of nsqd.dat. */
+  private void restore() {
+    Map<String, NodeMetadata.TopicMeta> saved;
+    try {
+      byte[] json = persistence.storage().load(NodeMetadata.FILE);
+      if (json == null) return;
+      saved = NodeMetadata.parse(json);
+    } catch (IOException | RuntimeException e) {
+      log.error("cannot read {} ({}); starting without its topics, their disk queues stay where they are",
+          NodeMetadata.FILE, e.toString());
+      return;
+    }
+    saved.forEach((name, t) -> {
+      if (!Names.isValidTopic(name)) {
+        log.warn("{}: skipping invalid topic name {}", NodeMetadata.FILE, name);
+        return;
+      }
+      Map<String, Boolean> channels = new LinkedHashMap<>();
+      t.channels().forEach((c, p) -> {
+        if (Names.isValidChannel(c)) channels.put(c, p); else log.warn("{}: skipping invalid channel name {}", NodeMetadata.FILE, c);
+      });
+      spawnTopic(name, t.paused(), channels);
+      meta.put(name, new NodeMetadata.TopicMeta(t.paused(), Map.copyOf(channels)));
+    });
+    log.info("restored {} topics from {}", meta.size(), NodeMetadata.FILE);
+  }
+
+  private ActorRef<Topic.Command> spawnTopic(String name, boolean paused, Map<String, Boolean> channels) {
+    String childName = "topic-" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "-" + (childSeq++);
+    // Default supervision (stop on failure): a topic that hits a bug stops, its producers and consumers
+    // see it terminate, and the next PUB creates it afresh, rather than restarting with half its state.
+    ActorRef<Topic.Command> ref = ctx.spawn(
+        Topic.create(name, settings, ids, clock, persistence, metaListener, paused, channels), childName);
+    ctx.watchWith(ref, new TopicTerminated(name, ref));
+    topics.put(name, ref);
+    return ref;
+  }
+
+  /** Writes nsqd.dat on the I/O executor, one write after the other. */
+  private CompletableFuture<Void> saveMeta() {
+    byte[] json = NodeMetadata.toJson(meta, NodeSettings.NSQ_VERSION);
+    lastSave = lastSave.thenRunAsync(() -> {
+      try {
+        persistence.storage().storeAtomically(NodeMetadata.FILE, json);
+      } catch (IOException e) {
+        log.error("writing {} failed: {}", NodeMetadata.FILE, e.toString());
+      }
+    }, persistence.io());
+    return lastSave;
   }
 
   private Behavior<Command> running() {
@@ -69,18 +175,24 @@ public final class TopicRegistry {
         .onMessage(DeleteTopic.class, this::onDeleteTopic)
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(MetaChanged.class, this::onMetaChanged)
+        .onMessage(GetHealth.class, g -> {
+          persistence.health().tell(new Health.Get(g.replyTo()));
+          return Behaviors.same();
+        })
+        .onMessage(Persist.class, this::onPersist)
+        .onMessage(TopicsPersisted.class, this::onTopicsPersisted)
         .build();
   }
 
   private Behavior<Command> onGetTopic(GetTopic get) {
     ActorRef<Topic.Command> ref = topics.get(get.name());
-    if (ref == null && get.create()) {
-      String childName = "topic-" + URLEncoder.encode(get.name(), StandardCharsets.UTF_8) + "-" + (childSeq++);
-      // Default supervision (stop on failure): a topic that hits a bug stops, its producers and consumers
-      // see it terminate, and the next PUB creates it afresh, rather than restarting with half its state.
-      ref = ctx.spawn(Topic.create(get.name(), settings, ids, clock), childName);
-      ctx.watchWith(ref, new TopicTerminated(get.name(), ref));
-      topics.put(get.name(), ref);
+    if (ref == null && get.create() && !persisted) {
+      ref = spawnTopic(get.name(), false, Map.of());
+      if (!Names.isEphemeral(get.name())) {
+        meta.put(get.name(), new NodeMetadata.TopicMeta(false, Map.of()));
+        saveMeta();
+      }
     }
     get.replyTo().tell(new TopicLookup(get.name(), ref));
     return Behaviors.same();
@@ -96,12 +208,43 @@ public final class TopicRegistry {
   private Behavior<Command> onDeleteTopic(DeleteTopic del) {
     ActorRef<Topic.Command> ref = topics.remove(del.name());
     if (ref != null) ref.tell(new Topic.Delete(ctx.getSystem().<Done>ignoreRef()));
+    if (meta.remove(del.name()) != null) saveMeta();
     del.replyTo().tell(ref != null);
     return Behaviors.same();
   }
 
   private Behavior<Command> onTopicTerminated(TopicTerminated t) {
     if (t.ref().equals(topics.get(t.name()))) topics.remove(t.name());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onMetaChanged(MetaChanged m) {
+    Topic.MetaChanged c = m.change();
+    if (Names.isEphemeral(c.topic()) || persisted) return Behaviors.same();
+    boolean known = topics.containsKey(c.topic());
+    if (c.deleted() || !known) {
+      if (meta.remove(c.topic()) == null) return Behaviors.same();
+    } else {
+      meta.put(c.topic(), new NodeMetadata.TopicMeta(c.paused(), c.channels()));
+    }
+    saveMeta();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPersist(Persist p) {
+    ActorRef<Command> self = ctx.getSelf();
+    ActorRef<Done> replyTo = p.replyTo();
+    ActorRef<Done> collector = Collector.spawn(ctx, Done.class, topics.size(), PERSIST_TIMEOUT,
+        replies -> self.tell(new TopicsPersisted(replyTo)));
+    for (ActorRef<Topic.Command> t : topics.values()) t.tell(new Topic.Persist(collector));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTopicsPersisted(TopicsPersisted p) {
+    CompletableFuture<Void> saved = saveMeta();
+    persisted = true;
+    ActorRef<Done> replyTo = p.replyTo();
+    saved.whenComplete((ok, error) -> replyTo.tell(Done.getInstance()));
     return Behaviors.same();
   }
 

@@ -80,7 +80,9 @@ public final class NsqdApi extends AllDirectives {
     this.options = new RuntimeOptions(settings, httpPort);
     Set<HttpMethod> get = Set.of(HttpMethods.GET);
     Set<HttpMethod> post = Set.of(HttpMethods.POST);
-    endpoints.put("/ping", new Endpoint(get, c -> done(Responses.textPlain("OK"))));
+    // nsqd answers 500 with its health text while a disk write is failing.
+    endpoints.put("/ping", new Endpoint(get, c -> health().thenApply(h ->
+        h.equals("OK") ? Responses.textPlain("OK") : Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, h))));
     endpoints.put("/info", new Endpoint(get, this::info));
     endpoints.put("/stats", new Endpoint(get, this::stats));
     endpoints.put("/pub", new Endpoint(post, this::pub, true));
@@ -209,8 +211,11 @@ public final class NsqdApi extends AllDirectives {
         (ActorRef<Topic.PublishResult> replyTo) -> new Topic.Publish(0, bodies, deferMs, replyTo), ASK_TIMEOUT, system.scheduler());
     return r.handle((result, error) -> {
       if (error == null && result.accepted()) return Responses.text("OK");
-      // nsqd answers every failed enqueue with 503 EXITING; the real reason goes to the log.
       log.warn("HTTP publish to {} refused: {}", topic, error != null ? "topic gone" : result.reason());
+      // A failed disk write (full disk, I/O error) is a server error; anything else is nsqd's 503 EXITING.
+      if (error == null && result.reason().contains("disk")) {
+        return Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, "PUB_FAILED");
+      }
       return Responses.error(StatusCodes.SERVICE_UNAVAILABLE, "EXITING");
     });
   }
@@ -232,6 +237,10 @@ public final class NsqdApi extends AllDirectives {
 
   // ------------------------------------------------------------------ /stats
 
+  private CompletionStage<String> health() {
+    return AskPattern.ask(registry, TopicRegistry.GetHealth::new, ASK_TIMEOUT, system.scheduler());
+  }
+
   private CompletionStage<HttpResponse> stats(Call c) {
     boolean json = "json".equals(c.query().get("format").orElse(""));
     String topic = c.query().get("topic").orElse(null);
@@ -246,12 +255,15 @@ public final class NsqdApi extends AllDirectives {
         : CompletableFuture.completedFuture(List.of());
     CompletionStage<Boolean> topicExists = topic == null ? CompletableFuture.completedFuture(true)
         : topicRef(topic, false).thenApply(ref -> ref != null);
-    return topics.thenCombine(producers, (ts, ps) -> Map.entry(ts, ps)).thenCombine(topicExists, (tp, exists) -> {
+    CompletionStage<String> health = health();
+    return topics.thenCombine(producers, (ts, ps) -> Map.entry(ts, ps)).thenCombine(health, (tp, h) -> Map.entry(tp, h))
+        .thenCombine(topicExists, (tph, exists) -> {
+      var tp = tph.getKey();
       List<Stats.Topic> ts = tp.getKey();
       List<Connections.Producer> shown = new ArrayList<>();
       for (Connections.Producer p : tp.getValue()) if (topic == null || p.pubCounts().containsKey(topic)) shown.add(p);
       // An unknown topic= gives "topics":null (and "producers":null), not an empty list.
-      StatsFormat.Snapshot s = new StatsFormat.Snapshot(startTime, "OK", ts, !exists, includeClients, includeMem, shown, topic);
+      StatsFormat.Snapshot s = new StatsFormat.Snapshot(startTime, tph.getValue(), ts, !exists, includeClients, includeMem, shown, topic);
       return json ? Responses.json(StatsFormat.json(s, memory)) : Responses.text(StatsFormat.text(s, memory, System.currentTimeMillis()));
     });
   }

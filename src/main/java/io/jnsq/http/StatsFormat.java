@@ -54,6 +54,8 @@ final class StatsFormat {
     for (Stats.Channel c : t.channels()) channels.add(channel(c, includeClients));
     o.put("depth", t.depth());
     o.put("backend_depth", t.backendDepth());
+    // Not in nsqd: stretches of the disk queue skipped as corrupt, shown only once there are any.
+    if (t.corruptCount() > 0) o.put("backend_corrupt_count", t.corruptCount());
     o.put("message_count", t.messageCount());
     o.put("message_bytes", t.messageBytes());
     o.put("paused", t.paused());
@@ -66,6 +68,7 @@ final class StatsFormat {
     o.put("channel_name", c.name());
     o.put("depth", c.depth());
     o.put("backend_depth", c.backendDepth());
+    if (c.corruptCount() > 0) o.put("backend_corrupt_count", c.corruptCount());
     o.put("in_flight_count", c.inFlightCount());
     o.put("deferred_count", c.deferredCount());
     o.put("message_count", c.messageCount());

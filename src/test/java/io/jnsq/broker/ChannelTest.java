@@ -19,6 +19,7 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.jnsq.storage.TestStores;
 
 /** A channel's delivery engine: RDY, in-flight, timeouts, REQ, TOUCH, disconnects, pause, empty, delete. */
 class ChannelTest {
@@ -38,7 +39,7 @@ class ChannelTest {
   }
 
   private ActorRef<Channel.Command> channel(String name, ChannelSettings settings) {
-    return testKit.spawn(Channel.create("t", name, topic.ref(), settings, clock));
+    return testKit.spawn(Channel.create("t", name, topic.ref(), settings, clock, TestStores.memory(testKit.system()), false));
   }
 
   private ActorRef<Channel.Command> channel() { return channel("ch", ChannelSettings.of(1000, TIMEOUT)); }
@@ -75,7 +76,7 @@ class ChannelTest {
   void nothingIsDeliveredBeforeRdyAndNeverMoreThanRdyInFlight() {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
-    ch.tell(new Channel.Put(messages(5)));
+    ch.tell(new Channel.Put(messages(5), -1));
     c.expectNoMessage(Duration.ofMillis(50));
     ch.tell(new Channel.Ready(1, 2));
     List<Message> first = deliveries(c);
@@ -92,7 +93,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     List<TestProbe<Channel.ConsumerEvent>> cs = List.of(subscribe(ch, 1), subscribe(ch, 2), subscribe(ch, 3));
     for (long i = 1; i <= 3; i++) ch.tell(new Channel.Ready(i, 100));
-    ch.tell(new Channel.Put(messages(90)));
+    ch.tell(new Channel.Put(messages(90), -1));
     Set<Long> ids = new HashSet<>();
     for (TestProbe<Channel.ConsumerEvent> c : cs) {
       List<Message> got = deliveries(c);
@@ -107,7 +108,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1)));
+    ch.tell(new Channel.Put(messages(1), -1));
     Message first = deliveries(c).get(0);
     pass(TIMEOUT.minusSeconds(1));
     c.expectNoMessage(Duration.ofMillis(20));
@@ -128,7 +129,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 2));
-    ch.tell(new Channel.Put(messages(2)));
+    ch.tell(new Channel.Put(messages(2), -1));
     List<Message> got = deliveries(c);
     ch.tell(new Channel.Operate(1, List.of(new Channel.Req(got.get(0).id(), "x", true, 0),
         new Channel.Req(got.get(1).id(), "y", true, 5000))));
@@ -155,7 +156,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel("touch", s);
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1)));
+    ch.tell(new Channel.Put(messages(1), -1));
     Message m = deliveries(c).get(0);
     pass(Duration.ofSeconds(20));
     ch.tell(new Channel.Operate(1, List.of(new Channel.Touch(m.id(), "x", true))));   // deadline: 20 + 30 = 50
@@ -174,7 +175,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1)));
+    ch.tell(new Channel.Put(messages(1), -1));
     Message m = deliveries(a).get(0);
     ch.tell(new Channel.Operate(2, List.of(new Channel.Fin(m.id(), "0000000000000001", true),
         new Channel.Fin(0, "0123456789abcdeZ", false), new Channel.Touch(999, "00000000000003e7", true),
@@ -195,7 +196,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(3)));
+    ch.tell(new Channel.Put(messages(3), -1));
     List<Message> held = deliveries(a);
     ch.tell(new Channel.Ready(2, 10));
     ch.tell(new Channel.Unsubscribe(1));
@@ -210,7 +211,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(2)));
+    ch.tell(new Channel.Put(messages(2), -1));
     deliveries(a);
     ch.tell(new Channel.Ready(2, 10));
     a.stop();
@@ -222,7 +223,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(2)));
+    ch.tell(new Channel.Put(messages(2), -1));
     Message m = deliveries(c).get(0);
     ch.tell(new Channel.StartClose(1));
     ch.tell(new Channel.Ready(1, 10));
@@ -239,7 +240,7 @@ class ChannelTest {
     ch.tell(new Channel.SetPaused(true, done.ref()));
     done.receiveMessage();
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(3)));
+    ch.tell(new Channel.Put(messages(3), -1));
     c.expectNoMessage(Duration.ofMillis(50));
     ch.tell(new Channel.SetPaused(false, done.ref()));
     assertEquals(3, deliveries(c).size());
@@ -250,9 +251,9 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(3)));
+    ch.tell(new Channel.Put(messages(3), -1));
     Message m = deliveries(c).get(0);
-    ch.tell(new Channel.PutDeferred(messages(2), Duration.ofSeconds(5).toNanos()));
+    ch.tell(new Channel.PutDeferred(messages(2), Duration.ofSeconds(5).toNanos(), -1));
     TestProbe<Done> done = testKit.createTestProbe();
     ch.tell(new Channel.Empty(done.ref()));
     done.receiveMessage();
@@ -300,15 +301,29 @@ class ChannelTest {
   }
 
   @Test
-  void creditForTopicMessagesFlowsBackAsTheyLeaveTheQueue() {
-    ActorRef<Channel.Command> ch = channel();
+  void everyMessageTheTopicSendsIsReportedStoredEvenWithoutConsumers() {
+    ActorRef<Channel.Command> ch = channel("nobody", ChannelSettings.of(2, TIMEOUT));
+    ch.tell(new Channel.Put(messages(5), 17));
+    Topic.ChannelDrained d = topic.expectMessageClass(Topic.ChannelDrained.class);
+    assertEquals(5, d.count());
+    assertEquals(10, d.bytes());
+    assertEquals(17, d.throughSeq());
+    TestProbe<Stats.Channel> stats = testKit.createTestProbe();
+    ch.tell(new Channel.GetStats(false, stats.ref()));
+    Stats.Channel s = stats.receiveMessage();
+    assertEquals(5, s.depth(), "two in memory, three on disk");
+    assertEquals(3, s.backendDepth());
+  }
+
+  @Test
+  void aSpilledChannelDeliversMemoryThenDiskInOrder() {
+    ActorRef<Channel.Command> ch = channel("spill", ChannelSettings.of(3, TIMEOUT));
+    ch.tell(new Channel.Put(messages(10), -1));
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
-    ch.tell(new Channel.Put(messages(4)));
-    ch.tell(new Channel.Ready(1, 3));
-    deliveries(c);
-    long drained = 0;
-    while (drained < 3) drained += topic.expectMessageClass(Topic.ChannelDrained.class).count();
-    assertEquals(3, drained);
+    ch.tell(new Channel.Ready(1, 100));
+    List<Long> ids = new ArrayList<>();
+    while (ids.size() < 10) for (Message m : deliveries(c)) ids.add(m.id());
+    assertEquals(java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList(), ids);
   }
 
   @Test
@@ -317,7 +332,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel("latency", s);
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(2)));
+    ch.tell(new Channel.Put(messages(2), -1));
     List<Message> got = deliveries(c);
     clock.advance(Duration.ofMillis(250));
     ch.tell(new Channel.Operate(1, List.of(fin(got.get(0)), fin(got.get(1)))));

@@ -14,6 +14,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import io.jnsq.storage.TestStores;
 
 /** The registry creates, lists, deletes and reports on topics. */
 class TopicRegistryTest {
@@ -23,7 +24,7 @@ class TopicRegistryTest {
 
   private ActorRef<TopicRegistry.Command> registry() {
     return testKit.spawn(TopicRegistry.create(ChannelSettings.of(100, Duration.ofSeconds(30)),
-        new MessageIdSource(1, System.currentTimeMillis()), new ManualClock()));
+        new MessageIdSource(1, System.currentTimeMillis()), new ManualClock(), TestStores.memory(testKit.system())));
   }
 
   private ActorRef<Topic.Command> get(ActorRef<TopicRegistry.Command> r, String name, boolean create) {

@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import io.jnsq.storage.TestStores;
 
 /** A topic's fan-out, holding, pausing, deferral, memory bound and ids. */
 class TopicTest {
@@ -30,7 +31,20 @@ class TopicTest {
   @AfterAll static void shutdown() { testKit.shutdownTestKit(); }
 
   private ActorRef<Topic.Command> topic(String name, long memQueueSize) {
-    return testKit.spawn(Topic.create(name, ChannelSettings.of(memQueueSize, TIMEOUT), ids, clock));
+    return testKit.spawn(Topic.create(name, ChannelSettings.of(memQueueSize, TIMEOUT), ids, clock,
+        TestStores.memory(testKit.system())));
+  }
+
+  private Stats.Topic stats(ActorRef<Topic.Command> t) {
+    TestProbe<Stats.Topic> stats = testKit.createTestProbe();
+    t.tell(new Topic.GetStats(null, false, stats.ref()));
+    return stats.receiveMessage();
+  }
+
+  private static List<String> allBodies(TestProbe<Channel.ConsumerEvent> p, int n) {
+    List<String> got = new ArrayList<>();
+    while (got.size() < n) got.addAll(bodiesOf(p));
+    return got;
   }
 
   private static List<ByteString> bodies(String... s) {
@@ -117,30 +131,40 @@ class TopicTest {
   }
 
   @Test
-  void publishIsRefusedWhenAChannelIsFullAndAcceptedOnceItDrains() {
+  void aChannelWithoutConsumersKeepsWhatExceedsMemoryOnDisk() {
     ActorRef<Topic.Command> t = topic("bounded", 3);
     ActorRef<Channel.Command> ch = channel(t, "slow");
-    assertTrue(publish(t, 0, "1", "2").accepted());
-    Topic.PublishResult refused = publish(t, 0, "3", "4");
-    assertFalse(refused.accepted(), "all or nothing: two more would pass 3");
-    assertEquals("mem-queue-size (3) exceeded", refused.reason());
-    assertTrue(publish(t, 0, "3").accepted());
+    for (int i = 1; i <= 10; i += 2) assertTrue(publish(t, 0, "" + i, "" + (i + 1)).accepted());
+    Stats.Channel s = stats(t).channels().get(0);
+    assertEquals(10, s.depth());
+    assertEquals(7, s.backendDepth());
     TestProbe<Channel.ConsumerEvent> c = consume(ch, 1);
-    assertEquals(List.of("1", "2", "3"), bodiesOf(c));
-    TestProbe<Topic.PublishResult> reply = testKit.createTestProbe();
-    // The channel's credit reaches the topic asynchronously: ask until it has.
-    reply.awaitAssert(() -> {
-      t.tell(new Topic.Publish(1, bodies("4", "5", "6"), 0, reply.ref()));
-      assertTrue(reply.receiveMessage().accepted());
-      return null;
-    });
+    assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"), allBodies(c, 10));
   }
 
   @Test
-  void aTopicWithoutChannelsRefusesPastItsOwnBound() {
+  void aTopicWithoutChannelsKeepsWhatExceedsMemoryOnDiskForItsFirstChannel() {
     ActorRef<Topic.Command> t = topic("ownbound", 2);
     assertTrue(publish(t, 0, "a", "b").accepted());
-    assertFalse(publish(t, 0, "c").accepted());
+    assertTrue(publish(t, 0, "c").accepted());
+    assertTrue(publish(t, 0, "d", "e").accepted());
+    Stats.Topic s = stats(t);
+    assertEquals(5, s.depth());
+    assertEquals(3, s.backendDepth());
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "first"), 1);
+    assertEquals(List.of("a", "b", "c", "d", "e"), allBodies(c, 5));
+  }
+
+  @Test
+  void aDeferredPublishThatWentToDiskKeepsItsDelay() {
+    ActorRef<Topic.Command> t = topic("deferdisk", 0);
+    assertTrue(publish(t, 5000, "later").accepted());
+    assertEquals(1, stats(t).backendDepth());
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
+    c.expectNoMessage(Duration.ofMillis(50));
+    clock.advance(Duration.ofMillis(5000));
+    time.timePasses(Duration.ofMillis(5100));
+    assertEquals(List.of("later"), bodiesOf(c));
   }
 
   @Test

@@ -18,7 +18,8 @@ class HttpTestSupport {
 
   static Node startNode(Map<String, Object> extra) {
     Map<String, Object> all = new HashMap<>(Map.of(
-        "jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "pekko.loglevel", "WARNING"));
+        "jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "pekko.loglevel", "WARNING",
+        "jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath()));
     extra.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
   }

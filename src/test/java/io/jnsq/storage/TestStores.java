@@ -1,0 +1,31 @@
+package io.jnsq.storage;
+
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** Persistence for actor tests: an in-memory store, syncs run inline, health reports go to {@code health}. */
+public final class TestStores {
+  private TestStores() {}
+
+  public static final DiskQueue.Settings QUEUE = new DiskQueue.Settings(4096, 2500, Duration.ofSeconds(2), 1 << 20);
+
+  public static Persistence memory(MemoryStorage storage, boolean durable, ActorRef<Health.Command> health) {
+    return new Persistence(storage, QUEUE, durable, Runnable::run, health);
+  }
+
+  /** A new empty directory for a test node's --data-path. */
+  public static String freshDataPath() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jnsq-test-data");
+      dir.toFile().deleteOnExit();
+      return dir.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  public static Persistence memory(ActorSystem<?> system) {
+    return memory(new MemoryStorage(), false, system.ignoreRef());
+  }
+}
