@@ -51,6 +51,7 @@ public final class Node {
   private final Tcp.ServerBinding tcp;
   private final ServerBinding http;   // null when the HTTP API is off
   private final long startTime;
+  private volatile FileLock dataLock;   // null for nodes on a test store
 
   private Node(ActorSystem<TopicRegistry.Command> system, NodeSettings settings,
       ActorRef<Connections.Command> connections, Tcp.ServerBinding tcp, ServerBinding http, long startTime) {
@@ -93,10 +94,14 @@ public final class Node {
       return CompletableFuture.failedFuture(e);
     }
     CompletionStage<Node> node = start(config, new FileStorage(dir));
-    node.whenComplete((n, e) -> {
-      if (e != null) release(lock); else n.system.getWhenTerminated().whenComplete((d, x) -> release(lock));
+    return node.whenComplete((n, e) -> {
+      if (e != null) {
+        release(lock);
+      } else {
+        n.dataLock = lock;
+        n.system.getWhenTerminated().whenComplete((d, x) -> release(lock));
+      }
     });
-    return node;
   }
 
   /** Creates the data path if needed and takes its lock file, so two nodes never share one. */
@@ -198,7 +203,12 @@ public final class Node {
 
   /** Stops accepting, closes every connection, and terminates the actor system. */
   public CompletionStage<Done> stop() {
-    return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+    return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason())
+        .thenCompose(d -> system.getWhenTerminated())
+        .thenApply(t -> {
+          if (dataLock != null) release(dataLock);   // before answering, so the data path can be reused at once
+          return Done.getInstance();
+        });
   }
 
   public ActorSystem<TopicRegistry.Command> system() { return system; }

@@ -227,7 +227,8 @@ public final class Channel {
     if (!ephemeral) {
       try {
         disk = persistence.open(topicName + ":" + name);
-        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime());
+        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime(),
+            durable);
         timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
       } catch (IOException | RuntimeException e) {
         reportDisk("opening the disk queue of channel " + topicName + ":" + name + " failed: " + e);
@@ -252,6 +253,7 @@ public final class Channel {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(SyncFinished.class, this::onSyncFinished)
         .onMessage(SyncTick.class, t -> {
+          if (diskError != null && !closed) retryDisk();
           if (disk != null && disk.dirty() && !closed) sync(false);
           return Behaviors.same();
         })
@@ -308,7 +310,6 @@ public final class Channel {
     if (disk == null) return false;
     try {
       disk.append(messages, dueEpochMs);
-      if (diskError != null) reportDisk(null);
       if (!durable && disk.syncDue()) sync(false);
       return true;
     } catch (IOException e) {
@@ -319,16 +320,46 @@ public final class Channel {
   }
 
   private void reportDisk(String error) {
-    if (error != null) log.error(error);
+    if (error != null && diskError == null) log.error(error);
+    if (error == null && diskError != null) log.info("channel {}:{}: its disk queue works again", topicName, name);
     diskError = error;
     persistence.health().tell(new Health.Report("channel " + topicName + ":" + name, error));
+    topic.tell(new Topic.ChannelDiskState(name, error));
+  }
+
+  /**
+   * After a failed disk write: moves what memory holds beyond its bound (durable: everything that is
+   * not on disk) to disk, and reports the disk healthy once that worked.
+   */
+  private void retryDisk() {
+    List<Message> move = new ArrayList<>();
+    if (durable) {
+      for (Message m : queue) if (!diskSeqOf.containsKey(m.id())) move.add(m);
+    } else {
+      int excess = (int) Math.max(0, queue.size() - settings.memQueueSize());
+      java.util.Iterator<Message> tail = queue.descendingIterator();
+      for (int i = 0; i < excess; i++) move.add(tail.next());
+      java.util.Collections.reverse(move);
+    }
+    if (!move.isEmpty()) {
+      try {
+        disk.append(move, 0);
+      } catch (IOException e) {
+        return;   // still failing; the topic keeps refusing publishes
+      }
+      java.util.Set<Message> moved = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      moved.addAll(move);
+      queue.removeIf(moved::contains);
+    }
+    reportDisk(null);
   }
 
   private long diskDepth() { return disk == null ? 0 : disk.depth(); }
 
   /** Tells the topic these messages are stored; durable ones only once an fsync covers them. */
   private void stored(List<Message> messages, long topicSeq) {
-    credit.add(messages, topicSeq);
+    // Durable and the disk is failing: the topic must keep its own copy, so its read position stays.
+    credit.add(messages, durable && diskError != null ? -1 : topicSeq);
     if (durable && disk != null && !closed) {
       sync(false);
     } else {

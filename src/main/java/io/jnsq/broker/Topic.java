@@ -82,6 +82,9 @@ public final class Topic {
    */
   public record ChannelDrained(String channel, long count, long bytes, long throughSeq) implements Command {}
 
+  /** From a channel: its disk queue failed ({@code error}) or works again (null); publishes wait meanwhile. */
+  public record ChannelDiskState(String channel, String error) implements Command {}
+
   /** From a channel: it was paused or unpaused (for the node's metadata). */
   public record ChannelPaused(String channel, boolean paused) implements Command {}
 
@@ -151,6 +154,7 @@ public final class Topic {
   private final boolean ephemeral;
   private final boolean durable;
   private final TreeMap<String, ChannelEntry> channels = new TreeMap<>();
+  private final TreeMap<String, String> failingChannels = new TreeMap<>();
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private DiskQueue disk;          // null: ephemeral, or the disk could not be opened
   private Syncs syncs;
@@ -181,7 +185,8 @@ public final class Topic {
     if (!ephemeral) {
       try {
         disk = persistence.open(name);
-        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime());
+        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime(),
+            durable);
         timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
       } catch (IOException | RuntimeException e) {
         reportDisk("opening the disk queue of topic " + name + " failed: " + e);
@@ -196,6 +201,10 @@ public final class Topic {
         .onMessage(Publish.class, this::onPublish)
         .onMessage(ChannelDrained.class, this::onChannelDrained)
         .onMessage(ChannelPaused.class, this::onChannelPaused)
+        .onMessage(ChannelDiskState.class, s -> {
+          if (s.error() == null) failingChannels.remove(s.channel()); else failingChannels.put(s.channel(), s.error());
+          return Behaviors.same();
+        })
         .onMessage(GetChannel.class, this::onGetChannel)
         .onMessage(DeleteChannel.class, this::onDeleteChannel)
         .onMessage(ChannelTerminated.class, this::onChannelTerminated)
@@ -218,6 +227,11 @@ public final class Topic {
   private Behavior<Command> onPublish(Publish p) {
     if (closed) {
       p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
+      return Behaviors.same();
+    }
+    if (!failingChannels.isEmpty()) {
+      // A channel could not write its overflow to disk: refuse rather than grow its memory without bound.
+      p.replyTo().tell(new PublishResult(p.seq(), false, failingChannels.firstEntry().getValue()));
       return Behaviors.same();
     }
     int k = p.bodies().size();
@@ -439,6 +453,7 @@ public final class Topic {
 
   private Behavior<Command> onDeleteChannel(DeleteChannel del) {
     ChannelEntry c = channels.remove(del.name());
+    failingChannels.remove(del.name());
     if (c != null) {
       c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
       metaChanged();
@@ -451,6 +466,7 @@ public final class Topic {
     ChannelEntry c = channels.get(t.name());
     if (c != null && c.ref.equals(t.ref())) {
       channels.remove(t.name());
+      failingChannels.remove(t.name());
       metaChanged();
     }
     return afterChannelRemoved();

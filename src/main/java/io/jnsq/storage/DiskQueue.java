@@ -440,6 +440,11 @@ public final class DiskQueue {
    * metadata. Run it on an I/O thread, then hand it back to {@link #syncDone} on the owner's thread.
    */
   public SyncJob prepareSync(boolean withMeta) {
+    return prepareSync(withMeta, true);
+  }
+
+  /** As {@link #prepareSync(boolean)}; {@code forceMeta} false writes the metadata without its own fsync. */
+  public SyncJob prepareSync(boolean withMeta, boolean forceMeta) {
     List<Storage.Writer> toForce = new ArrayList<>(rolled);
     if (writer != null) toForce.add(writer);
     List<Storage.Writer> toClose = new ArrayList<>(rolled);
@@ -453,7 +458,7 @@ public final class DiskQueue {
       metaDirty = false;
     }
     writesSinceSync = 0;
-    return new SyncJob(storage, meta(), toForce, toClose, meta, commitFile);
+    return new SyncJob(storage, meta(), toForce, toClose, meta, forceMeta, commitFile);
   }
 
   /** Closes segments that were full and, once metadata moved past them, deletes consumed ones. */
@@ -531,12 +536,14 @@ public final class DiskQueue {
     private final List<Storage.Writer> toClose;
     private final byte[] meta;
     private final long commitFile;
+    private final boolean forceMeta;
     private final Storage storage;
     private final String metaName;
     private volatile IOException error;
 
     SyncJob(Storage storage, String metaName, List<Storage.Writer> toForce, List<Storage.Writer> toClose, byte[] meta,
-        long commitFile) {
+        boolean forceMeta, long commitFile) {
+      this.forceMeta = forceMeta;
       this.storage = storage;
       this.metaName = metaName;
       this.toForce = toForce;
@@ -549,7 +556,7 @@ public final class DiskQueue {
     public void run() {
       try {
         for (Storage.Writer w : toForce) w.force();
-        if (meta != null) storage.storeAtomically(metaName, meta);
+        if (meta != null) storage.storeAtomically(metaName, meta, forceMeta);
       } catch (IOException e) {
         error = e;
       }

@@ -78,14 +78,14 @@ public final class FileStorage implements Storage {
   }
 
   @Override
-  public void storeAtomically(String file, byte[] content) throws IOException {
+  public void storeAtomically(String file, byte[] content, boolean force) throws IOException {
     Path target = dir.resolve(file);
     Path tmp = dir.resolve(file + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer b = ByteBuffer.wrap(content);
       while (b.hasRemaining()) ch.write(b);
-      ch.force(true);
+      if (force) ch.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }

@@ -27,8 +27,17 @@ public interface Storage {
   /** The whole content of a small file, or null when it does not exist. */
   byte[] load(String file) throws IOException;
 
-  /** Replaces {@code file} with {@code content} so that a crash leaves either the old or the new content, forced to disk. */
-  void storeAtomically(String file, byte[] content) throws IOException;
+  /**
+   * Replaces {@code file} with {@code content} so that a crash leaves either the old or the new content;
+   * with {@code force}, the new content is on disk when this returns (else it may be lost in a power cut,
+   * though not when only the process dies).
+   */
+  void storeAtomically(String file, byte[] content, boolean force) throws IOException;
+
+  /** {@link #storeAtomically(String, byte[], boolean)} with force. */
+  default void storeAtomically(String file, byte[] content) throws IOException {
+    storeAtomically(file, content, true);
+  }
 
   /** Names of the files in the directory. */
   List<String> list() throws IOException;

@@ -12,10 +12,16 @@ public final class Syncs {
   private final DiskQueue queue;
   private final Executor io;
   private final long timeoutNanos;
+  private final boolean durable;
   private boolean running;
   private long lastMetaNanos;
 
-  public Syncs(DiskQueue queue, Executor io, long timeoutNanos, long nowNanos) {
+  /**
+   * With {@code durable}, every sync also rewrites the metadata (without its own fsync), so that a
+   * crash replays little; otherwise the metadata follows nsqd's cadence.
+   */
+  public Syncs(DiskQueue queue, Executor io, long timeoutNanos, long nowNanos, boolean durable) {
+    this.durable = durable;
     this.queue = queue;
     this.io = io;
     this.timeoutNanos = timeoutNanos;
@@ -27,9 +33,9 @@ public final class Syncs {
   /** Starts a sync unless one is running; returns its completion (the job, run) or null. */
   public CompletionStage<DiskQueue.SyncJob> start(long nowNanos, boolean withMeta) {
     if (running) return null;
-    boolean meta = withMeta || queue.syncDue() || nowNanos - lastMetaNanos >= timeoutNanos;
-    if (meta) lastMetaNanos = nowNanos;
-    DiskQueue.SyncJob job = queue.prepareSync(meta);
+    boolean due = withMeta || queue.syncDue() || nowNanos - lastMetaNanos >= timeoutNanos;
+    if (due) lastMetaNanos = nowNanos;
+    DiskQueue.SyncJob job = queue.prepareSync(due || durable, due);
     running = true;
     return CompletableFuture.supplyAsync(() -> {
       job.run();

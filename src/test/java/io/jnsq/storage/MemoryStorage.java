@@ -49,6 +49,23 @@ public final class MemoryStorage implements Storage {
     }
   }
 
+  /**
+   * The disk as a power cut at this instant would leave it: a copy holding what was forced plus, at
+   * random, part of what was not. The original goes on as if nothing happened.
+   */
+  public synchronized MemoryStorage crashCopy(Random random) {
+    MemoryStorage copy = new MemoryStorage();
+    files.forEach((name, f) -> {
+      int unsynced = f.length - f.durable;
+      int kept = unsynced <= 0 ? 0 : random.nextInt(unsynced + 1);
+      File c = new File();
+      c.length = c.durable = f.durable + kept;
+      c.data = Arrays.copyOf(f.data, Math.max(c.length, 1));
+      copy.files.put(name, c);
+    });
+    return copy;
+  }
+
   /** Flips one byte of {@code file} at {@code position} (bit rot). */
   public synchronized void corrupt(String file, int position) {
     File f = files.get(file);
@@ -125,7 +142,7 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
-  public synchronized void storeAtomically(String name, byte[] content) throws IOException {
+  public synchronized void storeAtomically(String name, byte[] content, boolean force) throws IOException {
     if (used() + content.length > capacity) throw new IOException("no space left on device");
     File f = new File();
     f.data = content.clone();
