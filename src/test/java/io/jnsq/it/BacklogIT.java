@@ -1,0 +1,63 @@
+package io.jnsq.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A 10M-message backlog with the default mem-queue-size stays on disk: memory bounded, all delivered. */
+class BacklogIT {
+  private static final long MESSAGES = 10_000_000;
+  private static final long RSS_LIMIT = 512L << 20;
+
+  @Test
+  void tenMillionMessagesWaitOnDiskWithBoundedMemoryAndAreAllDelivered(@TempDir Path dir) throws Exception {
+    List<String> jvm = List.of("-Xmx256m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=50");
+    try (NodeProcess node = NodeProcess.start(dir, jvm, List.of())) {
+      assertEquals(200, node.post("/topic/create?topic=backlog", "").statusCode());
+      assertEquals(200, node.post("/channel/create?topic=backlog&channel=later", "").statusCode());
+      AtomicLong maxRss = new AtomicLong();
+      AtomicBoolean sampling = new AtomicBoolean(true);
+      Thread sampler = new Thread(() -> {
+        while (sampling.get()) {
+          try {
+            maxRss.accumulateAndGet(node.rssBytes(), Math::max);
+            Thread.sleep(200);
+          } catch (Exception e) {
+            return;
+          }
+        }
+      });
+      sampler.setDaemon(true);
+      sampler.start();
+      long t0 = System.nanoTime();
+      long published = Load.bulkPublish(node.tcp, "backlog", MESSAGES, 200, 200, 4, t0 + TimeUnit.MINUTES.toNanos(4));
+      long t1 = System.nanoTime();
+      assertEquals(MESSAGES, published, "every publish acknowledged within the time bound");
+      JsonNode stats = new ObjectMapper().readTree(node.get("/stats?format=json&topic=backlog").body());
+      JsonNode channel = stats.path("topics").get(0).path("channels").get(0);
+      long rssAfterPublish = node.rssBytes();
+      long delivered = Load.drain(node.tcp, "backlog", "later", 5000, MESSAGES, null);
+      long t2 = System.nanoTime();
+      sampling.set(false);
+      sampler.join();
+      System.out.printf("backlog: %d published in %.1f s (%.0f msg/s), channel depth %d (backend %d), RSS after "
+          + "publish %d MB, drained %d in %.1f s (%.0f msg/s), max RSS %d MB%n", published, (t1 - t0) / 1e9,
+          published / ((t1 - t0) / 1e9), channel.path("depth").asLong(), channel.path("backend_depth").asLong(),
+          rssAfterPublish >> 20, delivered, (t2 - t1) / 1e9, delivered / ((t2 - t1) / 1e9), maxRss.get() >> 20);
+      assertEquals(MESSAGES, channel.path("depth").asLong() + channel.path("in_flight_count").asLong());
+      assertTrue(channel.path("backend_depth").asLong() >= MESSAGES - 10_000 - 8192 - 2500,
+          "all but the memory queue is on disk: " + channel);
+      assertEquals(MESSAGES, delivered);
+      assertTrue(maxRss.get() <= RSS_LIMIT, "RSS stayed under 512 MB: " + (maxRss.get() >> 20) + " MB");
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.jnsq.it;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A jnsq node in its own process, started from {@code target/jnsq.jar} as {@code bin/jnsq node} would,
+ * on loopback ports picked free by the test, so it can be killed with SIGKILL or stopped with SIGTERM.
+ */
+final class NodeProcess implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final Process process;
+  final InetSocketAddress tcp;
+  final InetSocketAddress http;
+  final Path log;
+
+  private NodeProcess(Process process, InetSocketAddress tcp, InetSocketAddress http, Path log) {
+    this.process = process;
+    this.tcp = tcp;
+    this.http = http;
+    this.log = log;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Starts a node on {@code dataPath} with {@code jvm} options and extra node flags; waits until /ping answers. */
+  static NodeProcess start(Path dataPath, List<String> jvm, List<String> flags) throws Exception {
+    Path jar = Path.of("target", "jnsq.jar").toAbsolutePath();
+    if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: run mvn package (mvn verify does)");
+    int tcpPort = freePort();
+    int httpPort = freePort();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvm);
+    cmd.addAll(List.of("-jar", jar.toString(), "node", "--tcp-address", "127.0.0.1:" + tcpPort,
+        "--http-address", "127.0.0.1:" + httpPort, "--data-path", dataPath.toString()));
+    cmd.addAll(flags);
+    Path log = Files.createTempFile(Path.of("target"), "node-", ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    NodeProcess node = new NodeProcess(p, new InetSocketAddress("127.0.0.1", tcpPort),
+        new InetSocketAddress("127.0.0.1", httpPort), log);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
+      try {
+        if (node.get("/ping").statusCode() == 200) return node;
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    p.destroyForcibly();
+    throw new IllegalStateException("node did not answer /ping within 60 s:\n" + Files.readString(log));
+  }
+
+  HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + pathAndQuery))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String pathAndQuery, String body) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + pathAndQuery))
+        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Resident memory of the process in bytes (Linux /proc). */
+  long rssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+    }
+    return -1;
+  }
+
+  /** SIGKILL, and wait for it to be gone. */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM; returns the exit code once it exited (within {@code seconds}). */
+  int terminate(int seconds) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("node did not exit within " + seconds + " s of SIGTERM");
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) kill9();
+  }
+}
