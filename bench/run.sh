@@ -18,24 +18,8 @@ stamp=$(date -u +%Y%m%d-%H%M%S)
 work=$(mktemp -d)
 trap 'stop_node; rm -rf "$work"' EXIT
 
-node_pid=""
-start_node() {
-  java $NODE_JVM_OPTS -jar target/jnsq.jar node --tcp-address 127.0.0.1:0 --http-address 127.0.0.1:0 \
-    --mem-queue-size 100000000 --data-path "$work" > "$work/node.log" 2>&1 &
-  node_pid=$!
-  for _ in $(seq 1 100); do
-    tcp=$(grep -o 'TCP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
-    http=$(grep -o 'HTTP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
-    [ -n "$tcp" ] && [ -n "$http" ] && return 0
-    sleep 0.1
-  done
-  echo "node did not start:"; cat "$work/node.log"; exit 1
-}
-stop_node() {
-  if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; node_pid=""; fi
-}
-bench() { java $BENCH_JVM_OPTS -jar target/jnsq.jar bench "$@" --tcp-address 127.0.0.1:$tcp --http-address 127.0.0.1:$http --node-pid $node_pid; }
-json_field() { grep -o "\"$2\" : [0-9.]*" "$1" | head -1 | grep -o '[0-9.]*$'; }
+NODE_FLAGS="--mem-queue-size 100000000"   # this set measures the in-memory path
+source bench/lib.sh
 
 results="$work/results"; mkdir -p "$results"
 for r in $(seq 1 "$RUNS"); do

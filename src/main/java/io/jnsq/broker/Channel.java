@@ -191,6 +191,7 @@ public final class Channel {
   private final ArrayDeque<Long> unfinishedSeqs = new ArrayDeque<>();
   private final HashSet<Long> finishedSeqs = new HashSet<>();
   private boolean closed;
+  private boolean reportedFull;
   private String diskError;
 
   // All owned by this actor alone.
@@ -615,6 +616,24 @@ public final class Channel {
       }
     }
     if (!deadlines.isEmpty()) ensureScanning();
+    reportRoom();
+  }
+
+  /**
+   * Tells the topic when this channel turns full (what it holds reaches mem-queue-size, or what its
+   * consumers have room for if that is more) and when it has drained to half of that again.
+   */
+  private void reportRoom() {
+    if (ephemeral) return;
+    long room = 0;
+    for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
+    long limit = Math.max(settings.memQueueSize(), room);
+    long held = queue.size() + diskDepth();
+    boolean full = closed || (reportedFull ? held >= limit / 2 : held >= limit);
+    if (full != reportedFull) {
+      reportedFull = full;
+      topic.tell(new Topic.ChannelRoom(name, !full));
+    }
   }
 
   /** Reads from disk what the consumers have room for beyond what the memory queue already holds. */

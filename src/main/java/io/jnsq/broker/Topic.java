@@ -82,6 +82,13 @@ public final class Topic {
    */
   public record ChannelDrained(String channel, long count, long bytes, long throughSeq) implements Command {}
 
+  /**
+   * From a channel: whether it wants more messages. A channel whose memory is full (or that is behind on
+   * disk) says no, and while no channel wants more the topic keeps new messages in its own queue instead
+   * of making every channel write its own copy to disk.
+   */
+  public record ChannelRoom(String channel, boolean wantsMore) implements Command {}
+
   /** From a channel: its disk queue failed ({@code error}) or works again (null); publishes wait meanwhile. */
   public record ChannelDiskState(String channel, String error) implements Command {}
 
@@ -126,6 +133,7 @@ public final class Topic {
     final ActorRef<Channel.Command> ref;
     final boolean ephemeral;
     boolean paused;
+    boolean wantsMore = true;
     long outstanding;
     long outstandingBytes;
     long storedThrough;
@@ -201,6 +209,12 @@ public final class Topic {
         .onMessage(Publish.class, this::onPublish)
         .onMessage(ChannelDrained.class, this::onChannelDrained)
         .onMessage(ChannelPaused.class, this::onChannelPaused)
+        .onMessage(ChannelRoom.class, r -> {
+          ChannelEntry c = channels.get(r.channel());
+          if (c != null) c.wantsMore = r.wantsMore();
+          pump();
+          return Behaviors.same();
+        })
         .onMessage(ChannelDiskState.class, s -> {
           if (s.error() == null) failingChannels.remove(s.channel()); else failingChannels.put(s.channel(), s.error());
           return Behaviors.same();
@@ -307,15 +321,20 @@ public final class Topic {
 
   private long diskDepth() { return disk == null ? 0 : disk.depth(); }
 
-  /** Whether every channel can take {@code k} more messages now. */
+  /**
+   * Whether {@code k} more messages should go to the channels now: every channel has room in transit,
+   * and at least one wants more (the others, behind, keep their copy on their own disk).
+   */
   private boolean canSend(long k, long bytes) {
     if (channels.isEmpty() || paused) return false;
+    boolean wanted = false;
     for (ChannelEntry c : channels.values()) {
       if (c.outstanding > 0 && (c.outstanding + k > TRANSIT_MESSAGES || c.outstandingBytes + bytes > TRANSIT_BYTES)) {
         return false;
       }
+      wanted |= c.wantsMore || c.ephemeral;
     }
-    return true;
+    return wanted;
   }
 
   private void send(List<Message> batch, long bytes, long deferNanos, long seq) {

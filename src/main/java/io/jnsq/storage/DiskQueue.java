@@ -64,6 +64,8 @@ public final class DiskQueue {
   private byte[] chunk = new byte[0];
   private long chunkStart;          // file position of chunk[0]
   private int chunkLen;
+  private long sealedFile = -1;     // a full segment whose size is known, so reads need not ask per record
+  private long sealedSize;
 
   private long committedSeq;
   private final ArrayDeque<long[]> uncommitted = new ArrayDeque<>();   // {seq, file, posAfter}
@@ -295,7 +297,7 @@ public final class DiskQueue {
   private Read next() throws IOException {
     while (true) {
       if (readFile > writeFile || (readFile == writeFile && readPos >= writePos)) return null;
-      long end = readFile == writeFile ? writePos : storage.size(segment(readFile));
+      long end = readFile == writeFile ? writePos : sealedSize(readFile);
       if (end < 0 || readPos >= end) {
         if (end < 0) {
           corruptions++;
@@ -353,6 +355,14 @@ public final class DiskQueue {
     log.error("{}: corrupt data in segment {} at {}, skipped the rest of the segment ({} bytes)", prefix, readFile, bad, end - bad);
     readPos = end;
     if (readFile < writeFile) nextFile();
+  }
+
+  private long sealedSize(long file) throws IOException {
+    if (sealedFile != file) {
+      sealedSize = storage.size(segment(file));
+      sealedFile = file;
+    }
+    return sealedSize;
   }
 
   private void nextFile() {

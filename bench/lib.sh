@@ -1,0 +1,23 @@
+# Shared by bench/run.sh and bench/disk.sh: a node on 127.0.0.1 with free ports, the bench client, and a
+# JSON field reader. Expects $work (a scratch directory), $NODE_JVM_OPTS and $BENCH_JVM_OPTS; start_node
+# takes extra node flags (the default --mem-queue-size comes from $NODE_FLAGS).
+node_pid=""
+start_node() {
+  rm -rf "$work/data"; mkdir -p "$work/data"; : > "$work/node.log"
+  java $NODE_JVM_OPTS -jar target/jnsq.jar node --tcp-address 127.0.0.1:0 --http-address 127.0.0.1:0 \
+    --data-path "$work/data" ${NODE_FLAGS:-} "$@" > "$work/node.log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do
+    tcp=$(grep -o 'TCP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
+    http=$(grep -o 'HTTP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)
+    [ -n "$tcp" ] && [ -n "$http" ] && return 0
+    sleep 0.1
+  done
+  echo "node did not start:"; cat "$work/node.log"; exit 1
+}
+stop_node() {
+  if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; node_pid=""; fi
+}
+bench() { java $BENCH_JVM_OPTS -jar target/jnsq.jar bench "$@" --tcp-address 127.0.0.1:$tcp --http-address 127.0.0.1:$http --node-pid $node_pid; }
+json_field() { grep -o "\"$2\" : [0-9.]*" "$1" | head -1 | grep -o '[0-9.]*$'; }
+
