@@ -64,6 +64,7 @@ public final class DiskQueue {
   private byte[] chunk = new byte[0];
   private long chunkStart;          // file position of chunk[0]
   private int chunkLen;
+  private int payloadOff;           // set by recordAt
   private long sealedFile = -1;     // a full segment whose size is known, so reads need not ask per record
   private long sealedSize;
 
@@ -171,14 +172,8 @@ public final class DiskQueue {
   private long[] scanValid(long file, long pos, long end) throws IOException {
     long count = 0;
     openReader(file);
-    while (pos + HEADER + FIXED <= end) {
-      int off = ensure(pos, HEADER);
-      if (off < 0) break;
-      long len = readInt(off) & 0xffffffffL;
-      if (len < FIXED || len > maxPayload || pos + HEADER + len > end) break;
-      int crc = readInt(off + 4);
-      off = ensure(pos + HEADER, (int) len);
-      if (off < 0 || crc(off, (int) len) != crc || chunk[off] != VERSION) break;
+    int len;
+    while ((len = recordAt(pos, end)) >= 0) {
       pos += HEADER + len;
       count++;
     }
@@ -307,21 +302,33 @@ public final class DiskQueue {
         continue;
       }
       openReader(readFile);
-      int off = readPos + HEADER + FIXED <= end ? ensure(readPos, HEADER) : -1;
-      long len = off < 0 ? -1 : readInt(off) & 0xffffffffL;
-      int crc = off < 0 ? 0 : readInt(off + 4);
-      if (len >= FIXED && len <= maxPayload && readPos + HEADER + len <= end) {
-        off = ensure(readPos + HEADER, (int) len);
-        if (off >= 0 && chunk[off] == VERSION && crc(off, (int) len) == crc) {
-          Read r = decode(off, (int) len);
-          readPos += HEADER + len;
-          depth = Math.max(0, depth - 1);
-          uncommitted.add(new long[] {r.seq(), readFile, readPos});
-          return r;
-        }
+      int len = recordAt(readPos, end);
+      if (len >= 0) {
+        Read r = decode(payloadOff, len);
+        readPos += HEADER + len;
+        depth = Math.max(0, depth - 1);
+        uncommitted.add(new long[] {r.seq(), readFile, readPos});
+        return r;
       }
       resync(end);
     }
+  }
+
+  /**
+   * The payload length of a valid record (plausible length, version, checksum) starting at {@code pos}
+   * and ending by {@code end}, with the payload left at {@code chunk[payloadOff]}; -1 when there is none.
+   */
+  private int recordAt(long pos, long end) throws IOException {
+    if (pos + HEADER + FIXED > end) return -1;
+    int off = ensure(pos, HEADER);
+    if (off < 0) return -1;
+    long len = readInt(off) & 0xffffffffL;
+    if (len < FIXED || len > maxPayload || pos + HEADER + len > end) return -1;
+    int crc = readInt(off + 4);
+    off = ensure(pos + HEADER, (int) len);
+    if (off < 0 || chunk[off] != VERSION || crc(off, (int) len) != crc) return -1;
+    payloadOff = off;
+    return (int) len;
   }
 
   private Read decode(int off, int len) {
@@ -340,13 +347,7 @@ public final class DiskQueue {
     long bad = readPos;
     corruptions++;
     for (long p = readPos + 1; p + HEADER + FIXED <= end; p++) {
-      int off = ensure(p, HEADER);
-      if (off < 0) break;
-      long len = readInt(off) & 0xffffffffL;
-      if (len < FIXED || len > maxPayload || p + HEADER + len > end) continue;
-      int crc = readInt(off + 4);
-      off = ensure(p + HEADER, (int) len);
-      if (off >= 0 && chunk[off] == VERSION && crc(off, (int) len) == crc) {
+      if (recordAt(p, end) >= 0) {
         log.error("{}: corrupt data in segment {} at {}, skipped {} bytes to the next valid record", prefix, readFile, bad, p - bad);
         readPos = p;
         return;

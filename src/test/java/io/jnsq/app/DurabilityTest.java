@@ -3,8 +3,8 @@ package io.jnsq.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnsq.it.Load;
 import io.jnsq.storage.MemoryStorage;
-import io.jnsq.tcp.NsqTestClient;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,61 +31,6 @@ class DurabilityTest {
     return Node.start(Node.loadConfig(null, all), storage).toCompletableFuture().join();
   }
 
-  /** Publishes numbered messages (single PUBs and MPUBs) until stopped; records each acknowledged body. */
-  private static Thread producer(Node node, String name, Set<String> acked, AtomicBoolean stop, int max) {
-    Thread t = new Thread(() -> {
-      try (NsqTestClient c = NsqTestClient.connect(node.tcpAddress())) {
-        for (int i = 0; i < max && !stop.get(); ) {
-          if (i % 3 == 0) {
-            String[] batch = new String[5];
-            for (int k = 0; k < 5; k++) batch[k] = name + "-" + (i + k);
-            c.withBody("MPUB orders", NsqTestClient.mpubBody(batch));
-            if (!c.read().text().equals("OK")) return;
-            acked.addAll(List.of(batch));
-            i += 5;
-          } else {
-            String body = name + "-" + i;
-            c.withBody("PUB orders", body.getBytes());
-            if (!c.read().text().equals("OK")) return;
-            acked.add(body);
-            i++;
-          }
-        }
-      } catch (Exception e) {
-        // the node went away under us: whatever was acknowledged is recorded
-      }
-    }, "producer-" + name);
-    t.start();
-    return t;
-  }
-
-  /** Finishes every other message it receives and keeps the rest in flight; records what it finished. */
-  private static Thread consumer(Node node, Set<String> finished, AtomicBoolean stop) {
-    Thread t = new Thread(() -> {
-      try (NsqTestClient c = NodeClient.subscribe(node.tcpAddress(), "orders", "work", 200)) {
-        c.setTimeout(200);
-        int n = 0;
-        while (!stop.get()) {
-          NsqTestClient.Frame f;
-          try {
-            f = c.read();
-          } catch (java.net.SocketTimeoutException e) {
-            continue;
-          }
-          if (f.type() != 2) continue;
-          if (n++ % 2 == 0) {
-            c.line("FIN " + f.id());
-            finished.add(f.body());
-          }
-        }
-      } catch (Exception e) {
-        // node stopped
-      }
-    }, "consumer");
-    t.start();
-    return t;
-  }
-
   @Test
   void repeatedPowerCutsLoseNoAcknowledgedMessage() throws Exception {
     Random random = new Random(20261126);
@@ -101,8 +46,8 @@ class DurabilityTest {
       Set<String> finished = ConcurrentHashMap.newKeySet();
       AtomicBoolean stop = new AtomicBoolean();
       List<Thread> threads = new ArrayList<>();
-      for (int p = 0; p < 3; p++) threads.add(producer(node, "r" + round + "p" + p, acked, stop, 20_000));
-      threads.add(consumer(node, finished, stop));
+      for (int p = 0; p < 3; p++) threads.add(Load.producer(node.tcpAddress(), "orders", "r" + round + "p" + p, acked, stop, 20_000));
+      threads.add(Load.halfFinisher(node.tcpAddress(), "orders", "work", finished, stop));
       Thread.sleep(300 + random.nextInt(700));
       // What was acknowledged before the cut must be in the copy; copy the sets first.
       Set<String> ackedBefore = new HashSet<>(acked);

@@ -18,15 +18,15 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Producers and consumers for the process tests, every loop bounded in count and time. */
-final class Load {
+/** Producers and consumers for the crash and backlog tests, every loop bounded in count and time. */
+public final class Load {
   private Load() {}
 
   /**
    * Publishes bodies {@code name-0, name-1, ...} (MPUBs of 10 and single PUBs, alternating) until
    * stopped, {@code max} sent, or the connection fails; adds every acknowledged body to {@code acked}.
    */
-  static Thread producer(InetSocketAddress tcp, String topic, String name, Set<String> acked, AtomicBoolean stop, int max) {
+  public static Thread producer(InetSocketAddress tcp, String topic, String name, Set<String> acked, AtomicBoolean stop, int max) {
     Thread t = new Thread(() -> {
       try (NsqTestClient c = NsqTestClient.connect(tcp)) {
         c.setTimeout(30_000);
@@ -56,7 +56,7 @@ final class Load {
   }
 
   /** Finishes every other message and leaves the rest in flight, until stopped; records what it finished. */
-  static Thread halfFinisher(InetSocketAddress tcp, String topic, String channel, Set<String> finished, AtomicBoolean stop) {
+  public static Thread halfFinisher(InetSocketAddress tcp, String topic, String channel, Set<String> finished, AtomicBoolean stop) {
     Thread t = new Thread(() -> {
       try (NsqTestClient c = NsqTestClient.connect(tcp)) {
         c.line("SUB " + topic + " " + channel).read();
