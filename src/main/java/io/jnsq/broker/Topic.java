@@ -228,7 +228,7 @@ public final class Topic {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(SyncFinished.class, this::onSyncFinished)
         .onMessage(SyncTick.class, t -> {
-          if (disk != null && disk.dirty()) sync(false);
+          if (disk != null && disk.dirty() && !closed) sync(false);
           return Behaviors.same();
         })
         .onMessage(Persist.class, this::onPersist)
@@ -434,7 +434,7 @@ public final class Topic {
     if (error != null) reportDisk(error);
     for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), error == null, error == null ? "" : error));
     syncing = List.of();
-    if (!waiting.isEmpty() || disk.syncDue()) sync(false);
+    if (!closed && (!waiting.isEmpty() || disk.syncDue())) sync(false);
     return Behaviors.same();
   }
 
@@ -571,6 +571,7 @@ public final class Topic {
     if (disk != null) {
       long now = clock.nanoTime();
       long nowMs = clock.epochNanos() / 1_000_000L;
+      String failure = null;
       try {
         for (Held h : held) disk.append(h.messages(), h.due() > now ? nowMs + (h.due() - now) / 1_000_000L : 0);
         held.clear();
@@ -579,9 +580,11 @@ public final class Topic {
         disk.close();
       } catch (IOException e) {
         log.error("writing topic {} to disk at shutdown failed: {}", name, e.toString());
+        failure = "writing to disk at shutdown failed";
       }
-      for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), true, ""));
-      for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), true, ""));
+      // Durable publishes still waiting for their fsync: close() forced everything.
+      for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), failure == null, failure == null ? "" : failure));
+      for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), failure == null, failure == null ? "" : failure));
       syncing = List.of();
       waiting = new ArrayList<>();
     } else if (heldCount > 0) {

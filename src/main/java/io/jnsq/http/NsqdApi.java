@@ -207,6 +207,8 @@ public final class NsqdApi extends AllDirectives {
 
   /** OK only once the topic has accepted every message. */
   private CompletionStage<HttpResponse> publishTo(ActorRef<Topic.Command> ref, String topic, List<ByteString> bodies, long deferMs) {
+    // No topic although it was to be created: the node is shutting down.
+    if (ref == null) return done(Responses.error(StatusCodes.SERVICE_UNAVAILABLE, "EXITING"));
     CompletionStage<Topic.PublishResult> r = AskPattern.ask(ref,
         (ActorRef<Topic.PublishResult> replyTo) -> new Topic.Publish(0, bodies, deferMs, replyTo), ASK_TIMEOUT, system.scheduler());
     return r.handle((result, error) -> {

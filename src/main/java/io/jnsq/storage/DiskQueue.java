@@ -76,6 +76,7 @@ public final class DiskQueue {
 
   private ByteBuffer encode = ByteBuffer.allocate(64 * 1024);
   private long writesSinceSync;
+  private long generation;          // bumped by clear(): a sync started before it forced files now gone
   private boolean metaDirty;
   private long corruptions;
 
@@ -469,11 +470,15 @@ public final class DiskQueue {
       metaDirty = false;
     }
     writesSinceSync = 0;
-    return new SyncJob(storage, meta(), toForce, toClose, meta, forceMeta, commitFile);
+    return new SyncJob(storage, meta(), toForce, toClose, meta, forceMeta, commitFile, generation);
   }
 
   /** Closes segments that were full and, once metadata moved past them, deletes consumed ones. */
   public void syncDone(SyncJob job) {
+    if (job.generation != generation) {
+      job.error = null;   // the queue was emptied meanwhile: whatever the job touched is gone anyway
+      return;
+    }
     for (Storage.Writer w : job.toClose) {
       try {
         w.close();
@@ -520,6 +525,7 @@ public final class DiskQueue {
 
   /** Drops every record (EMPTY): deletes all segments and starts again after the last one. */
   public void clear() throws IOException {
+    generation++;
     abandon();
     for (long f = Math.min(deletedBelow, readFile); f <= writeFile; f++) storage.delete(segment(f));
     writeFile++;
@@ -548,13 +554,15 @@ public final class DiskQueue {
     private final byte[] meta;
     private final long commitFile;
     private final boolean forceMeta;
+    private final long generation;
     private final Storage storage;
     private final String metaName;
     private volatile IOException error;
 
     SyncJob(Storage storage, String metaName, List<Storage.Writer> toForce, List<Storage.Writer> toClose, byte[] meta,
-        boolean forceMeta, long commitFile) {
+        boolean forceMeta, long commitFile, long generation) {
       this.forceMeta = forceMeta;
+      this.generation = generation;
       this.storage = storage;
       this.metaName = metaName;
       this.toForce = toForce;
