@@ -48,13 +48,12 @@ public final class Main {
     for (NodeFlags.Flag f : NodeFlags.ALL) {
       String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise()).replace("\"", "");
       boolean list = f.name().equals("e2e-processing-latency-percentile");
-      spec.addOption(OptionSpec.builder("--" + f.name())
+      OptionSpec.Builder option = OptionSpec.builder("--" + f.name())
           .paramLabel("<value>")
-          .arity(f.bool() ? "0..1" : "1")
-          .fallbackValue(f.bool() ? "true" : null)
           .type(list ? String[].class : String.class)
-          .description(f.description() + " (default: " + dflt + ")")
-          .build());
+          .description(f.description() + " (default: " + dflt + ")");
+      if (f.bool()) option.arity("0..1").fallbackValue("true");   // --durable alone means true, as in nsqd
+      spec.addOption(option.build());
     }
     return spec;
   }

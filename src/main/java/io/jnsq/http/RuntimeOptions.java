@@ -101,6 +101,10 @@ final class RuntimeOptions {
     v.put("nsqlookupd_tcp_addresses", strings(lookupdAddresses.get()));
     v.put("data_path", f.textNode(settings.dataPath()));
     v.put("mem_queue_size", f.numberNode(settings.memQueueSize()));
+    v.put("max_bytes_per_file", f.numberNode(settings.maxBytesPerFile()));
+    v.put("sync_every", f.numberNode(settings.syncEvery()));
+    v.put("sync_timeout", nanos(settings.syncTimeout()));
+    v.put("durable", f.booleanNode(settings.durable()));   // not in nsqd
     v.put("max_msg_size", f.numberNode(settings.maxMsgSize()));
     v.put("max_body_size", f.numberNode(settings.maxBodySize()));
     v.put("msg_timeout", nanos(settings.msgTimeout()));
