@@ -3,13 +3,14 @@
 // line per message: {"event":"message","reader":n,"body":...,"id":...,"attempts":...}. Exits 0 with a
 // summary line once --expect distinct bodies arrived (every reader FINishes what it gets), or 1 after
 // --timeout seconds. With --no-fin a reader takes --take messages, stops asking for more (RDY 0) and
-// never answers them, so the node must time them out and give them to someone else.
+// never answers them, so the node must time them out and give them to someone else. With --lookupd
+// host:port the readers find nodes through that nsqlookupd HTTP API (polled every second) instead.
 const nsq = require('nsqjs')
 const parseArgs = require('./args')
 
 const o = parseArgs(process.argv.slice(2), {
   host: '127.0.0.1', port: 4150, topic: 'test', channel: 'ch', readers: 1, expect: 0,
-  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false,
+  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false, lookupd: '',
 })
 
 const seen = new Map()
@@ -25,7 +26,13 @@ const finish = (code, why) => {
 setTimeout(() => finish(1, `timed out after ${o.timeout}s`), o.timeout * 1000).unref()
 
 for (let n = 0; n < o.readers; n++) {
-  const opts = {nsqdTCPAddresses: [`${o.host}:${o.port}`], maxInFlight: o['max-in-flight'], clientId: `jnsq-e2e-${n}`}
+  const opts = {maxInFlight: o['max-in-flight'], clientId: `jnsq-e2e-${n}`}
+  if (o.lookupd) {
+    opts.lookupdHTTPAddresses = [o.lookupd]
+    opts.lookupdPollInterval = 1
+  } else {
+    opts.nsqdTCPAddresses = [`${o.host}:${o.port}`]
+  }
   if (o['msg-timeout'] > 0) opts.messageTimeout = o['msg-timeout']
   const r = new nsq.Reader(o.topic, o.channel, opts)
   readers.push(r)

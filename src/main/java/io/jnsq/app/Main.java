@@ -47,7 +47,7 @@ public final class Main {
         .description("HOCON config file with a jnsq { ... } block (see config/jnsq.conf); flags override it").build());
     for (NodeFlags.Flag f : NodeFlags.ALL) {
       String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise()).replace("\"", "");
-      boolean list = f.name().equals("e2e-processing-latency-percentile");
+      boolean list = f.kind() == NodeFlags.Kind.NUMBERS || f.kind() == NodeFlags.Kind.STRINGS;
       OptionSpec.Builder option = OptionSpec.builder("--" + f.name())
           .paramLabel("<value>")
           .type(list ? String[].class : String.class)
@@ -77,8 +77,13 @@ public final class Main {
       if (!parsed.hasMatchedOption(o)) continue;
       Object value = o.getValue();
       if (value instanceof String[] parts) {
-        List<Double> list = new ArrayList<>();
-        for (String p : parts) for (String q : p.split(",")) if (!q.isBlank()) list.add(Double.parseDouble(q.trim()));
+        List<Object> list = new ArrayList<>();
+        for (String p : parts) {
+          for (String q : p.split(",")) {
+            if (q.isBlank()) continue;
+            list.add(f.kind() == NodeFlags.Kind.NUMBERS ? (Object) Double.parseDouble(q.trim()) : q.trim());
+          }
+        }
         value = list;
       }
       overrides.put(f.configKey(), value);

@@ -6,7 +6,10 @@ import io.jnsq.broker.Clock;
 import io.jnsq.broker.MessageIdSource;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.http.LookupApi;
 import io.jnsq.http.NsqdApi;
+import io.jnsq.lookup.ClusterNode;
+import io.jnsq.lookup.Registry;
 import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.FileStorage;
 import io.jnsq.storage.Storage;
@@ -52,6 +55,9 @@ public final class Node {
   private final ServerBinding http;   // null when the HTTP API is off
   private final long startTime;
   private volatile FileLock dataLock;   // null for nodes on a test store
+  private volatile ClusterNode cluster;
+  private volatile boolean stopping;
+  private Config config;
 
   private Node(ActorSystem<TopicRegistry.Command> system, NodeSettings settings,
       ActorRef<Connections.Command> connections, Tcp.ServerBinding tcp, ServerBinding http, long startTime) {
@@ -180,14 +186,76 @@ public final class Node {
             return;
           }
           Node node = new Node(system, settings, connections, bindings.getKey(), bindings.getValue().orElse(null), startMillis / 1000);
+          node.config = config;
           node.registerShutdown();
-          started.complete(node);
+          node.startCluster().whenComplete((c, e) -> {
+            if (e == null) {
+              started.complete(node);
+            } else {
+              node.stop();
+              started.completeExceptionally(e);
+            }
+          });
         });
     return started;
   }
 
+  // ------------------------------------------------------------------ the lookup cluster
+
+  /** Starts (or restarts) this node's lookup cluster system and tells the registry where to report. */
+  private CompletionStage<ClusterNode> startCluster() {
+    ClusterNode.Settings s = new ClusterNode.Settings(settings.clusterAddress(), settings.seedNodes(),
+        settings.lookupHttpAddress(), settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
+    return ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route()).thenApply(c -> {
+      cluster = c;
+      InetSocketAddress t = tcpAddress();
+      InetSocketAddress h = httpAddress();
+      String hostname = settings.broadcastAddress();
+      try {
+        hostname = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException ignored) {
+        // keep the broadcast address
+      }
+      Registry.Producer me = new Registry.Producer(c.clusterAddress().toString(),
+          settings.broadcastAddress() + ":" + t.getPort(), hostname, settings.broadcastAddress(), t.getPort(),
+          h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
+      system.tell(new TopicRegistry.AttachLookup(c.state(), me));
+      c.whenTerminated().thenRun(() -> {
+        boolean downed = CoordinatedShutdown.get(c.system()).getShutdownReason()
+            .filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
+        if (downed && !stopping) {
+          log.warn("the lookup cluster stopped this node's membership (downed?); joining again in 2 s");
+          restartCluster();
+        }
+      });
+      return c;
+    });
+  }
+
+  private void restartCluster() {
+    try {
+      system.scheduler().scheduleOnce(Duration.ofSeconds(2), () -> {
+        if (stopping) return;
+        startCluster().whenComplete((c, e) -> {
+          if (e != null && !stopping) {
+            log.warn("rejoining the lookup cluster failed ({}); trying again", e.getMessage());
+            restartCluster();
+          }
+        });
+      }, system.executionContext());
+    } catch (IllegalStateException shuttingDown) {
+      // the node itself is stopping
+    }
+  }
+
   private void registerShutdown() {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+    // Leave the lookup cluster first, so other nodes stop sending consumers here.
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "leave-cluster", () -> {
+      stopping = true;
+      ClusterNode c = cluster;
+      return c == null ? CompletableFuture.completedFuture(Done.getInstance()) : c.stop();
+    });
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-tcp", () -> tcp.unbind().thenApply(x -> Done.getInstance()));
     if (http != null) {
       cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", () -> http.unbind().thenApply(x -> Done.getInstance()));
@@ -222,6 +290,15 @@ public final class Node {
 
   /** Where the TCP listener actually is (the port is known even when 0 was asked for). */
   public InetSocketAddress tcpAddress() { return tcp.localAddress(); }
+
+  /** Where nsqlookupd's HTTP API listens, or null when it is off. */
+  public InetSocketAddress lookupHttpAddress() {
+    ClusterNode c = cluster;
+    return c == null ? null : c.lookupHttpAddress();
+  }
+
+  /** This node's lookup cluster membership (for tests and seeds). */
+  public ClusterNode cluster() { return cluster; }
 
   /** Where the HTTP API listens, or null when it is off. */
   public InetSocketAddress httpAddress() { return http == null ? null : http.localAddress(); }

@@ -11,8 +11,13 @@ final class NodeFlags {
   private NodeFlags() {}
 
   /** One flag; its default comes from the built-in configuration. */
-  record Flag(String name, String description, boolean bool) {
-    Flag(String name, String description) { this(name, description, false); }
+  /** VALUE takes one value; BOOL may stand alone (= true); NUMBERS and STRINGS repeat or take a comma list. */
+  enum Kind { VALUE, BOOL, NUMBERS, STRINGS }
+
+  record Flag(String name, String description, Kind kind) {
+    Flag(String name, String description) { this(name, description, Kind.VALUE); }
+
+    boolean bool() { return kind == Kind.BOOL; }
 
     String configKey() { return "jnsq." + name; }
   }
@@ -28,7 +33,7 @@ final class NodeFlags {
       new Flag("sync-every", "messages written to a disk queue between fsyncs"),
       new Flag("sync-timeout", "longest time between fsyncs of a disk queue"),
       new Flag("durable", "answer PUB/MPUB/DPUB only once the messages are fsync'd to disk; with it a crash loses"
-          + " no acknowledged message (--durable or --durable=false)", true),
+          + " no acknowledged message (--durable or --durable=false)", Kind.BOOL),
       new Flag("max-msg-size", "largest message body accepted, in bytes"),
       new Flag("max-body-size", "largest command body (MPUB, IDENTIFY, AUTH) accepted, in bytes"),
       new Flag("msg-timeout", "how long a delivered message may go unanswered before it is requeued"),
@@ -44,6 +49,12 @@ final class NodeFlags {
       new Flag("max-channel-consumers", "consumers allowed on one channel (0: no limit)"),
       new Flag("max-deflate-level", "highest deflate level a client may negotiate (1..9)"),
       new Flag("e2e-processing-latency-percentile",
-          "publish-to-FIN latency percentiles to track per channel, e.g. 0.99,0.95 (repeatable)"),
-      new Flag("e2e-processing-latency-window-time", "time window those latency percentiles cover"));
+          "publish-to-FIN latency percentiles to track per channel, e.g. 0.99,0.95 (repeatable)", Kind.NUMBERS),
+      new Flag("e2e-processing-latency-window-time", "time window those latency percentiles cover"),
+      new Flag("cluster-address", "host:port this node listens on for the other nodes of its cluster"),
+      new Flag("seed-node", "cluster address (host:port) of a node to join (repeatable); none: a cluster of its own",
+          Kind.STRINGS),
+      new Flag("lookup-http-address", "host:port of nsqlookupd's HTTP API, served from the cluster (empty: off)"),
+      new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
+      new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"));
 }

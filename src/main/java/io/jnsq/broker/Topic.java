@@ -502,13 +502,12 @@ public final class Topic {
     return Behaviors.same();
   }
 
+  /** Tells the registry this topic's channels and pause flags (for nsqd.dat and lookup). */
   private void metaChanged() {
-    if (meta == null || ephemeral) return;
-    Map<String, Boolean> durableChannels = new LinkedHashMap<>();
-    channels.forEach((n, c) -> {
-      if (!c.ephemeral) durableChannels.put(n, c.paused);
-    });
-    meta.tell(new MetaChanged(name, paused, Map.copyOf(durableChannels), false));
+    if (meta == null) return;
+    Map<String, Boolean> all = new LinkedHashMap<>();
+    channels.forEach((n, c) -> all.put(n, c.paused));
+    meta.tell(new MetaChanged(name, paused, Map.copyOf(all), false));
   }
 
   // ---- administration ----

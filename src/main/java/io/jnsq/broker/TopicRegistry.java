@@ -2,6 +2,8 @@ package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.lookup.LookupState;
+import io.jnsq.lookup.Registry;
 import io.jnsq.protocol.Names;
 import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.Health;
@@ -71,6 +73,12 @@ public final class TopicRegistry {
 
   private record TopicsPersisted(ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * From now on, tell {@code state} (the cluster's lookup state on this node) this node's topics and
+   * channels as {@code producer}, at once and whenever they change.
+   */
+  public record AttachLookup(ActorRef<LookupState.Command> state, Registry.Producer producer) implements Command {}
+
   private static final Duration STATS_TIMEOUT = Duration.ofSeconds(4);
 
   private static final Duration PERSIST_TIMEOUT = Duration.ofSeconds(90);
@@ -104,6 +112,8 @@ public final class TopicRegistry {
   private final TreeMap<String, NodeMetadata.TopicMeta> meta = new TreeMap<>();
   private CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
   private boolean persisted;
+  private ActorRef<LookupState.Command> lookup;   // null: no lookup attached (yet)
+  private Registry.Producer producer;
   private long childSeq;
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
@@ -155,8 +165,19 @@ public final class TopicRegistry {
     return ref;
   }
 
-  /** Writes nsqd.dat on the I/O executor, one write after the other. */
+  private void publishRegistrations() {
+    if (lookup == null) return;
+    Map<String, List<String>> out = new TreeMap<>();
+    for (String t : topics.keySet()) {
+      NodeMetadata.TopicMeta m = meta.get(t);
+      out.put(t, m == null ? List.of() : List.copyOf(new java.util.TreeSet<>(m.channels().keySet())));
+    }
+    lookup.tell(new LookupState.SetOwn(new Registry.Entry(producer, out, System.currentTimeMillis())));
+  }
+
+  /** Writes nsqd.dat on the I/O executor, one write after the other; tells lookup too. */
   private CompletableFuture<Void> saveMeta() {
+    publishRegistrations();
     byte[] json = NodeMetadata.toJson(meta, NodeSettings.NSQ_VERSION);
     lastSave = lastSave.thenRunAsync(() -> {
       try {
@@ -176,6 +197,12 @@ public final class TopicRegistry {
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(MetaChanged.class, this::onMetaChanged)
+        .onMessage(AttachLookup.class, a -> {
+          lookup = a.state();
+          producer = a.producer();
+          publishRegistrations();
+          return Behaviors.same();
+        })
         .onMessage(GetHealth.class, g -> {
           persistence.health().tell(new Health.Get(g.replyTo()));
           return Behaviors.same();
@@ -189,10 +216,8 @@ public final class TopicRegistry {
     ActorRef<Topic.Command> ref = topics.get(get.name());
     if (ref == null && get.create() && !persisted) {
       ref = spawnTopic(get.name(), false, Map.of());
-      if (!Names.isEphemeral(get.name())) {
-        meta.put(get.name(), new NodeMetadata.TopicMeta(false, Map.of()));
-        saveMeta();
-      }
+      meta.put(get.name(), new NodeMetadata.TopicMeta(false, Map.of()));
+      saveMeta();
     }
     get.replyTo().tell(new TopicLookup(get.name(), ref));
     return Behaviors.same();
@@ -214,13 +239,17 @@ public final class TopicRegistry {
   }
 
   private Behavior<Command> onTopicTerminated(TopicTerminated t) {
-    if (t.ref().equals(topics.get(t.name()))) topics.remove(t.name());
+    if (t.ref().equals(topics.get(t.name()))) {
+      topics.remove(t.name());
+      if (Names.isEphemeral(t.name()) && meta.remove(t.name()) != null) saveMeta();
+      else publishRegistrations();
+    }
     return Behaviors.same();
   }
 
   private Behavior<Command> onMetaChanged(MetaChanged m) {
     Topic.MetaChanged c = m.change();
-    if (Names.isEphemeral(c.topic()) || persisted) return Behaviors.same();
+    if (persisted) return Behaviors.same();
     boolean known = topics.containsKey(c.topic());
     if (c.deleted() || !known) {
       if (meta.remove(c.topic()) == null) return Behaviors.same();

@@ -36,7 +36,12 @@ public record NodeSettings(
     int maxChannelConsumers,
     int maxDeflateLevel,
     List<Double> e2eProcessingLatencyPercentiles,
-    Duration e2eProcessingLatencyWindowTime) {
+    Duration e2eProcessingLatencyWindowTime,
+    HostPort clusterAddress,
+    List<String> seedNodes,
+    HostPort lookupHttpAddress,   // null: no lookup HTTP API
+    Duration tombstoneLifetime,
+    Duration inactiveProducerTimeout) {
 
   /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
   public static final String NSQ_VERSION = "1.3.0";
@@ -73,7 +78,12 @@ public record NodeSettings(
         c.getInt("max-channel-consumers"),
         c.getInt("max-deflate-level"),
         List.copyOf(c.getDoubleList("e2e-processing-latency-percentile")),
-        c.getDuration("e2e-processing-latency-window-time"));
+        c.getDuration("e2e-processing-latency-window-time"),
+        HostPort.parse(c.getString("cluster-address")),
+        List.copyOf(c.getStringList("seed-node")),
+        c.getString("lookup-http-address").isBlank() ? null : HostPort.parse(c.getString("lookup-http-address")),
+        c.getDuration("tombstone-lifetime"),
+        c.getDuration("inactive-producer-timeout"));
   }
 
   /** The default heartbeat interval: half the client timeout, as nsqd does. */

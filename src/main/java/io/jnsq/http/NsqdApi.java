@@ -1,5 +1,8 @@
 package io.jnsq.http;
 
+import io.jnsq.http.Endpoints.Call;
+import io.jnsq.http.Endpoints.Endpoint;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jnsq.broker.Channel;
 import io.jnsq.broker.Stats;
@@ -46,17 +49,6 @@ public final class NsqdApi extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(NsqdApi.class);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  /**
-   * A path's methods and handler. Most handlers want a well-formed query string before anything else;
-   * {@code bodyFirst} ones (nsqd's /pub) check the body first and the query themselves.
-   */
-  private record Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler, boolean bodyFirst) {
-    Endpoint(Set<HttpMethod> methods, Function<Call, CompletionStage<HttpResponse>> handler) { this(methods, handler, false); }
-  }
-
-  /** One request with its query string parsed; {@code query} is null when it was malformed (bodyFirst only). */
-  record Call(HttpRequest request, Query query) {}
-
   private final ActorSystem<?> system;
   private final ActorRef<TopicRegistry.Command> registry;
   private final ActorRef<Connections.Command> connections;
@@ -66,7 +58,7 @@ public final class NsqdApi extends AllDirectives {
   private final IntSupplier httpPort;
   private final RuntimeOptions options;
   private final MemoryStats memory = new MemoryStats();
-  private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+  private final Endpoints endpoints = new Endpoints();
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
       NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort) {
@@ -105,26 +97,10 @@ public final class NsqdApi extends AllDirectives {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
-    String path = req.getUri().path();
-    Endpoint e = endpoints.get(path);
-    if (e == null && path.startsWith("/config/") && path.length() > "/config/".length()) {
+    return endpoints.handle(req, path -> {
+      if (!path.startsWith("/config/") || path.length() == "/config/".length()) return null;
       String opt = path.substring("/config/".length());
-      e = new Endpoint(Set.of(HttpMethods.GET, HttpMethods.PUT), c -> options.handle(c, opt, this::readBody));
-    }
-    if (e == null) return done(Responses.notFound("NOT_FOUND"));
-    if (req.method().equals(HttpMethods.OPTIONS)) return done(Responses.options(e.methods()));
-    if (!e.methods().contains(req.method())) return done(Responses.methodNotAllowed(e.methods()));
-    Optional<Query> query = Query.parse(req.getUri().rawQueryString().orElse(""));
-    if (query.isEmpty() && !e.bodyFirst()) return done(Responses.badRequest("INVALID_REQUEST"));
-    CompletionStage<HttpResponse> answer;
-    try {
-      answer = e.handler().apply(new Call(req, query.orElse(null)));
-    } catch (RuntimeException ex) {
-      answer = CompletableFuture.failedFuture(ex);
-    }
-    return answer.exceptionally(ex -> {
-      log.error("HTTP {} {} failed", req.method().name(), path, ex);
-      return Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
+      return new Endpoint(Set.of(HttpMethods.GET, HttpMethods.PUT), c -> options.handle(c, opt, this::readBody));
     });
   }
 

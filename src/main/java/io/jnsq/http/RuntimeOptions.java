@@ -43,7 +43,7 @@ final class RuntimeOptions {
   /** The lookup servers set through {@code PUT /config/nsqlookupd_tcp_addresses}. */
   List<String> lookupdAddresses() { return lookupdAddresses.get(); }
 
-  CompletionStage<HttpResponse> handle(NsqdApi.Call c, String name,
+  CompletionStage<HttpResponse> handle(Endpoints.Call c, String name,
       BiFunction<HttpRequest, Long, CompletionStage<ByteString>> readBody) {
     Map<String, JsonNode> values = values();
     if (!values.containsKey(name)) return done(Responses.badRequest("INVALID_OPTION"));

@@ -21,8 +21,17 @@ public final class NodeMetadata {
   /** A topic's pause flag and its channels (name to paused). */
   public record TopicMeta(boolean paused, Map<String, Boolean> channels) {}
 
-  /** The JSON for {@code topics} (name to meta), as nsqd writes it. */
-  public static byte[] toJson(Map<String, TopicMeta> topics, String version) {
+  /** The JSON for {@code topics} (name to meta), as nsqd writes it: ephemeral topics and channels left out. */
+  public static byte[] toJson(Map<String, TopicMeta> all, String version) {
+    Map<String, TopicMeta> topics = new LinkedHashMap<>();
+    all.forEach((name, t) -> {
+      if (name.endsWith("#ephemeral")) return;
+      Map<String, Boolean> channels = new LinkedHashMap<>();
+      t.channels().forEach((c, p) -> {
+        if (!c.endsWith("#ephemeral")) channels.put(c, p);
+      });
+      topics.put(name, new TopicMeta(t.paused(), channels));
+    });
     ObjectNode root = JSON.createObjectNode();
     if (topics.isEmpty()) {
       root.putNull("topics");

@@ -19,13 +19,13 @@ import java.util.concurrent.TimeUnit;
  * processes. Installs the pinned client with {@code npm ci} when it is missing, so {@code mvn verify} works on
  * a fresh clone; without node/npm the tests fail with a message saying so, they do not skip.
  */
-final class NsqjsClient {
+public final class NsqjsClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DIR = Path.of(System.getProperty("user.dir"), "test-clients", "nsqjs");
 
   private NsqjsClient() {}
 
-  static synchronized void ensureInstalled() throws IOException, InterruptedException {
+  public static synchronized void ensureInstalled() throws IOException, InterruptedException {
     if (Files.isDirectory(DIR.resolve("node_modules").resolve("nsqjs"))) return;
     Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
         .redirectErrorStream(true).start();
@@ -36,7 +36,7 @@ final class NsqjsClient {
   }
 
   /** A running script: its JSON stdout lines are collected as they come. */
-  static final class Run {
+  public static final class Run {
     final Process process;
     final List<JsonNode> lines = new CopyOnWriteArrayList<>();
     final StringBuilder stderr = new StringBuilder();
@@ -71,7 +71,7 @@ final class NsqjsClient {
     }
 
     /** Waits for the exit code; kills the script and fails if it outlives {@code limit}. */
-    int await(Duration limit) throws InterruptedException {
+    public int await(Duration limit) throws InterruptedException {
       if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
         throw new AssertionError("nsqjs script still running after " + limit + "; stderr: " + stderr());
@@ -81,7 +81,7 @@ final class NsqjsClient {
     }
 
     /** Waits until some output line has {@code "event":event}. */
-    void awaitEvent(String event, Duration limit) throws InterruptedException {
+    public void awaitEvent(String event, Duration limit) throws InterruptedException {
       long deadline = System.nanoTime() + limit.toNanos();
       while (System.nanoTime() < deadline) {
         for (JsonNode n : lines) if (event.equals(n.path("event").asText())) return;
@@ -91,22 +91,22 @@ final class NsqjsClient {
       throw new AssertionError("no '" + event + "' from nsqjs within " + limit + "; stderr: " + stderr());
     }
 
-    List<JsonNode> events(String event) {
+    public List<JsonNode> events(String event) {
       List<JsonNode> out = new ArrayList<>();
       for (JsonNode n : lines) if (event.equals(n.path("event").asText())) out.add(n);
       return out;
     }
 
-    String stderr() {
+    public String stderr() {
       synchronized (stderr) {
         return stderr.toString();
       }
     }
 
-    void kill() { process.destroyForcibly(); }
+    public void kill() { process.destroyForcibly(); }
   }
 
-  static Run start(String script, String... args) throws IOException {
+  public static Run start(String script, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("node", script));
     cmd.addAll(List.of(args));
     return new Run(new ProcessBuilder(cmd).directory(DIR.toFile()).start());

@@ -24,12 +24,17 @@ final class NodeProcess implements AutoCloseable {
   final Process process;
   final InetSocketAddress tcp;
   final InetSocketAddress http;
+  final InetSocketAddress lookupHttp;
+  final int clusterPort;
   final Path log;
 
-  private NodeProcess(Process process, InetSocketAddress tcp, InetSocketAddress http, Path log) {
+  private NodeProcess(Process process, InetSocketAddress tcp, InetSocketAddress http, InetSocketAddress lookupHttp,
+      int clusterPort, Path log) {
     this.process = process;
     this.tcp = tcp;
     this.http = http;
+    this.lookupHttp = lookupHttp;
+    this.clusterPort = clusterPort;
     this.log = log;
   }
 
@@ -45,21 +50,25 @@ final class NodeProcess implements AutoCloseable {
     if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: run mvn package (mvn verify does)");
     int tcpPort = freePort();
     int httpPort = freePort();
+    int lookupPort = freePort();
+    int clusterPort = freePort();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvm);
     cmd.addAll(List.of("-jar", jar.toString(), "node", "--tcp-address", "127.0.0.1:" + tcpPort,
-        "--http-address", "127.0.0.1:" + httpPort, "--data-path", dataPath.toString()));
+        "--http-address", "127.0.0.1:" + httpPort, "--data-path", dataPath.toString(),
+        "--lookup-http-address", "127.0.0.1:" + lookupPort, "--cluster-address", "127.0.0.1:" + clusterPort,
+        "--broadcast-address", "127.0.0.1"));
     cmd.addAll(flags);
     Path log = Files.createTempFile(Path.of("target"), "node-", ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     NodeProcess node = new NodeProcess(p, new InetSocketAddress("127.0.0.1", tcpPort),
-        new InetSocketAddress("127.0.0.1", httpPort), log);
+        new InetSocketAddress("127.0.0.1", httpPort), new InetSocketAddress("127.0.0.1", lookupPort), clusterPort, log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
       try {
-        if (node.get("/ping").statusCode() == 200) return node;
+        if (node.get("/ping").statusCode() == 200 && node.lookup("/ping").statusCode() == 200) return node;
       } catch (IOException notYet) {
         // not listening yet
       }
@@ -71,6 +80,11 @@ final class NodeProcess implements AutoCloseable {
 
   HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + pathAndQuery))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> lookup(String pathAndQuery) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lookupHttp.getPort() + pathAndQuery))
         .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 

@@ -16,6 +16,7 @@ final class TestNodes {
     all.put("jnsq.node-id", 7);
     all.put("pekko.loglevel", "WARNING");
     all.put("jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath());
+    all.put("jnsq.lookup-http-address", "127.0.0.1:0");
     settings.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
   }
