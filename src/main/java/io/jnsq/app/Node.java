@@ -205,7 +205,8 @@ public final class Node {
   /** Starts (or restarts) this node's lookup cluster system and tells the registry where to report. */
   private CompletionStage<ClusterNode> startCluster() {
     ClusterNode.Settings s = new ClusterNode.Settings(settings.clusterAddress(), settings.seedNodes(),
-        settings.lookupHttpAddress(), settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
+        settings.lookupHttpAddress(), settings.lookupTcpAddress(), settings.broadcastAddress(),
+        settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
     return ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route()).thenApply(c -> {
       cluster = c;
       InetSocketAddress t = tcpAddress();
@@ -295,6 +296,12 @@ public final class Node {
   public InetSocketAddress lookupHttpAddress() {
     ClusterNode c = cluster;
     return c == null ? null : c.lookupHttpAddress();
+  }
+
+  /** Where nsqlookupd's TCP protocol (V1) is served, or null when it is off. */
+  public InetSocketAddress lookupTcpAddress() {
+    ClusterNode c = cluster;
+    return c == null ? null : c.lookupTcpAddress();
   }
 
   /** This node's lookup cluster membership (for tests and seeds). */

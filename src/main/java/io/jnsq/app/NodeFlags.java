@@ -55,6 +55,7 @@ final class NodeFlags {
       new Flag("seed-node", "cluster address (host:port) of a node to join (repeatable); none: a cluster of its own",
           Kind.STRINGS),
       new Flag("lookup-http-address", "host:port of nsqlookupd's HTTP API, served from the cluster (empty: off)"),
+      new Flag("lookup-tcp-address", "host:port of nsqlookupd's TCP protocol, where nsqd processes register (empty: off)"),
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
       new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"));
 }

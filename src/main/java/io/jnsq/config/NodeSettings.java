@@ -40,6 +40,7 @@ public record NodeSettings(
     HostPort clusterAddress,
     List<String> seedNodes,
     HostPort lookupHttpAddress,   // null: no lookup HTTP API
+    HostPort lookupTcpAddress,    // null: no lookup TCP server
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout) {
 
@@ -82,6 +83,7 @@ public record NodeSettings(
         HostPort.parse(c.getString("cluster-address")),
         List.copyOf(c.getStringList("seed-node")),
         c.getString("lookup-http-address").isBlank() ? null : HostPort.parse(c.getString("lookup-http-address")),
+        c.getString("lookup-tcp-address").isBlank() ? null : HostPort.parse(c.getString("lookup-tcp-address")),
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"));
   }

@@ -10,7 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -33,14 +39,16 @@ public final class ClusterNode {
 
   /** What a node's cluster part needs from the node's settings. */
   public record Settings(HostPort clusterAddress, List<String> seedNodes, HostPort lookupHttpAddress,
-      Duration tombstoneLifetime, Duration inactiveProducerTimeout) {}
+      HostPort lookupTcpAddress, String broadcastAddress, Duration tombstoneLifetime, Duration inactiveProducerTimeout) {}
 
   private final ActorSystem<LookupState.Command> system;
   private final ServerBinding http;
+  private final Tcp.ServerBinding tcp;
 
-  private ClusterNode(ActorSystem<LookupState.Command> system, ServerBinding http) {
+  private ClusterNode(ActorSystem<LookupState.Command> system, ServerBinding http, Tcp.ServerBinding tcp) {
     this.system = system;
     this.http = http;
+    this.tcp = tcp;
   }
 
   /** The Pekko configuration of the cluster system, on top of {@code base}. */
@@ -66,18 +74,53 @@ public final class ClusterNode {
     if (s.seedNodes().isEmpty()) cluster.manager().tell(Join.create(cluster.selfMember().address()));
     log.info("lookup cluster: {} {}", cluster.selfMember().address(),
         s.seedNodes().isEmpty() ? "forms a cluster of its own" : "joins through " + s.seedNodes());
+    AtomicInteger httpPort = new AtomicInteger();
+    AtomicInteger tcpPort = new AtomicInteger();
     CompletionStage<ServerBinding> http = s.lookupHttpAddress() == null
         ? CompletableFuture.completedFuture(null)
         : Http.get(system).newServerAt(s.lookupHttpAddress().host(), s.lookupHttpAddress().port())
             .bind(api.route(system, system));
-    return http.handle((binding, error) -> {
-      if (error != null) {
-        system.terminate();
-        throw new IllegalStateException("lookup HTTP: cannot listen on " + s.lookupHttpAddress() + ": " + error.getMessage(), error);
+    CompletionStage<Tcp.ServerBinding> tcp = s.lookupTcpAddress() == null
+        ? CompletableFuture.completedFuture(null)
+        : Tcp.get(system).bind(s.lookupTcpAddress().host(), s.lookupTcpAddress().port())
+            .to(Sink.foreach(conn -> conn.handleWith(v1(system, conn.remoteAddress(), s.broadcastAddress(), httpPort, tcpPort), system)))
+            .run(system);
+    return http.thenCombine(tcp, (h, t) -> {
+      if (h != null) {
+        httpPort.set(h.localAddress().getPort());
+        log.info("lookup HTTP: listening on {}", h.localAddress());
       }
-      if (binding != null) log.info("lookup HTTP: listening on {}", binding.localAddress());
-      return new ClusterNode(system, binding);
+      if (t != null) {
+        tcpPort.set(t.localAddress().getPort());
+        log.info("lookup TCP (nsqlookupd protocol V1): listening on {}", t.localAddress());
+      }
+      return new ClusterNode(system, h, t);
+    }).whenComplete((c, error) -> {
+      if (error != null) system.terminate();
     });
+  }
+
+  /** One nsqd's V1 connection: a {@link V1Session} between the socket's bytes and the lookup state. */
+  private static Flow<ByteString, ByteString, NotUsed> v1(ActorSystem<LookupState.Command> state, InetSocketAddress remote,
+      String broadcastAddress, AtomicInteger httpPort, AtomicInteger tcpPort) {
+    String peer = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+    V1Session session = new V1Session(peer, () -> V1Session.identifyReply(broadcastAddress, hostname(), httpPort.get(), tcpPort.get()),
+        entry -> state.tell(new LookupState.SetExternal(peer, entry)));
+    return Flow.of(ByteString.class)
+        .mapConcat(session::feed)
+        .takeWhile(b -> !b.equals(V1Session.CLOSE))
+        .watchTermination((mat, done) -> {
+          done.whenComplete((d, e) -> state.tell(new LookupState.SetExternal(peer, null)));
+          return NotUsed.getInstance();
+        });
+  }
+
+  private static String hostname() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   /** Builds the lookup HTTP route (kept apart so this package does not depend on the HTTP package). */
@@ -89,6 +132,9 @@ public final class ClusterNode {
 
   /** This node's lookup state actor. */
   public org.apache.pekko.actor.typed.ActorRef<LookupState.Command> state() { return system; }
+
+  /** Where the lookup TCP (V1) server listens, or null. */
+  public InetSocketAddress lookupTcpAddress() { return tcp == null ? null : tcp.localAddress(); }
 
   /** Where the lookup HTTP API listens, or null. */
   public InetSocketAddress lookupHttpAddress() { return http == null ? null : http.localAddress(); }

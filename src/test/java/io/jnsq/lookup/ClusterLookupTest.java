@@ -29,7 +29,7 @@ class ClusterLookupTest {
 
   static Node start(List<String> seeds) {
     Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0",
-        "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.broadcast-address", "127.0.0.1",
+        "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0", "jnsq.broadcast-address", "127.0.0.1",
         "jnsq.data-path", TestStores.freshDataPath(), "jnsq.seed-node", seeds, "pekko.loglevel", "WARNING"));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
   }
@@ -141,6 +141,40 @@ class ClusterLookupTest {
     assertEquals(405, get(l, "/topic/create?topic=t").statusCode());
     assertEquals("OK", get(l, "/ping").body());
     assertEquals("{\"version\":\"1.3.0\"}", get(l, "/info").body());
+  }
+
+  @Test
+  void anNsqdRegisteringOverTcpWithOneNodeIsListedByAll() throws Exception {
+    Node b = nodes.get(1);
+    Node c = nodes.get(2);
+    try (java.net.Socket nsqd = new java.net.Socket("127.0.0.1", b.lookupTcpAddress().getPort())) {
+      nsqd.setSoTimeout(5000);
+      var out = nsqd.getOutputStream();
+      var in = new java.io.DataInputStream(nsqd.getInputStream());
+      byte[] id = "{\"broadcast_address\":\"legacy-host\",\"hostname\":\"legacy\",\"tcp_port\":14150,\"http_port\":14151,\"version\":\"1.3.0\"}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.write("  V1IDENTIFY\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(java.nio.ByteBuffer.allocate(4).putInt(id.length).array());
+      out.write(id);
+      out.write("REGISTER legacy_topic legacy_channel\nPING\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] reply = new byte[in.readInt()];
+      in.readFully(reply);
+      JsonNode r = JSON.readTree(reply);
+      assertEquals(b.lookupHttpAddress().getPort(), r.path("http_port").asInt());
+      assertEquals(b.lookupTcpAddress().getPort(), r.path("tcp_port").asInt());
+      for (int i = 0; i < 2; i++) {
+        byte[] ok = new byte[in.readInt()];
+        in.readFully(ok);
+        assertEquals("OK", new String(ok, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      HttpResponse<String> found = await(c.lookupHttpAddress(), "/lookup?topic=legacy_topic", x -> x.body().contains("legacy-host"));
+      JsonNode p = JSON.readTree(found.body()).path("producers").get(0);
+      assertEquals(14150, p.path("tcp_port").asInt());
+      assertEquals("legacy", p.path("hostname").asText());
+      assertEquals("[\"legacy_channel\"]", JSON.readTree(found.body()).path("channels").toString());
+    }
+    await(c.lookupHttpAddress(), "/lookup?topic=legacy_topic", x -> x.statusCode() == 404);
   }
 
   private static List<String> fieldNames(JsonNode n) {
