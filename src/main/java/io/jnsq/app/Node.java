@@ -9,6 +9,7 @@ import io.jnsq.config.NodeSettings;
 import io.jnsq.http.LookupApi;
 import io.jnsq.http.NsqdApi;
 import io.jnsq.lookup.ClusterNode;
+import io.jnsq.lookup.ExternalLookupd;
 import io.jnsq.lookup.Registry;
 import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.FileStorage;
@@ -158,6 +159,9 @@ public final class Node {
         TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, queue, settings.durable()),
         "jnsq", config);
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
+    ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(
+        ExternalLookupd.create(settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
+    system.tell(new TopicRegistry.WatchTopics(lookupd));
     SessionSettings sessionSettings = SessionSettings.from(settings);
     AtomicInteger tcpPort = new AtomicInteger();
     AtomicInteger httpPort = new AtomicInteger();
@@ -166,7 +170,8 @@ public final class Node {
         .thenCompose(tcp -> {
           tcpPort.set(tcp.localAddress().getPort());
           if (settings.httpAddress() == null) return CompletableFuture.completedFuture(Map.entry(tcp, Optional.<ServerBinding>empty()));
-          NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get);
+          NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get,
+              addresses -> lookupd.tell(new ExternalLookupd.SetAddresses(addresses)));
           return Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port())
               .bind(api.route())
               .thenApply(http -> {
@@ -187,6 +192,7 @@ public final class Node {
           }
           Node node = new Node(system, settings, connections, bindings.getKey(), bindings.getValue().orElse(null), startMillis / 1000);
           node.config = config;
+          lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
           node.startCluster().whenComplete((c, e) -> {
             if (e == null) {
@@ -209,18 +215,7 @@ public final class Node {
         settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
     return ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route()).thenApply(c -> {
       cluster = c;
-      InetSocketAddress t = tcpAddress();
-      InetSocketAddress h = httpAddress();
-      String hostname = settings.broadcastAddress();
-      try {
-        hostname = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.net.UnknownHostException ignored) {
-        // keep the broadcast address
-      }
-      Registry.Producer me = new Registry.Producer(c.clusterAddress().toString(),
-          settings.broadcastAddress() + ":" + t.getPort(), hostname, settings.broadcastAddress(), t.getPort(),
-          h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
-      system.tell(new TopicRegistry.AttachLookup(c.state(), me));
+      system.tell(new TopicRegistry.AttachLookup(c.state(), producer(c.clusterAddress().toString())));
       c.whenTerminated().thenRun(() -> {
         boolean downed = CoordinatedShutdown.get(c.system()).getShutdownReason()
             .filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
@@ -231,6 +226,20 @@ public final class Node {
       });
       return c;
     });
+  }
+
+  /** This node as lookup describes it: broadcast address, host name, its TCP and HTTP ports. */
+  private Registry.Producer producer(String id) {
+    InetSocketAddress t = tcpAddress();
+    InetSocketAddress h = httpAddress();
+    String hostname = settings.broadcastAddress();
+    try {
+      hostname = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException ignored) {
+      // keep the broadcast address
+    }
+    return new Registry.Producer(id, settings.broadcastAddress() + ":" + t.getPort(), hostname,
+        settings.broadcastAddress(), t.getPort(), h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
   }
 
   private void restartCluster() {

@@ -2,6 +2,7 @@ package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.lookup.ExternalLookupd;
 import io.jnsq.lookup.LookupState;
 import io.jnsq.lookup.Registry;
 import io.jnsq.protocol.Names;
@@ -61,6 +62,9 @@ public final class TopicRegistry {
   public record GetStats(String topic, String channel, boolean includeClients, ActorRef<List<Stats.Topic>> replyTo)
       implements Command {}
 
+  /** From now on, tell {@code watcher} this node's topics and channels, at once and on every change. */
+  public record WatchTopics(ActorRef<ExternalLookupd.Command> watcher) implements Command {}
+
   /** The node's storage health: "OK" or "NOK - ...". */
   public record GetHealth(ActorRef<String> replyTo) implements Command {}
 
@@ -114,6 +118,7 @@ public final class TopicRegistry {
   private boolean persisted;
   private ActorRef<LookupState.Command> lookup;   // null: no lookup attached (yet)
   private Registry.Producer producer;
+  private final List<ActorRef<ExternalLookupd.Command>> watchers = new ArrayList<>();
   private long childSeq;
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
@@ -166,13 +171,14 @@ public final class TopicRegistry {
   }
 
   private void publishRegistrations() {
-    if (lookup == null) return;
+    if (lookup == null && watchers.isEmpty()) return;
     Map<String, List<String>> out = new TreeMap<>();
     for (String t : topics.keySet()) {
       NodeMetadata.TopicMeta m = meta.get(t);
       out.put(t, m == null ? List.of() : List.copyOf(new java.util.TreeSet<>(m.channels().keySet())));
     }
-    lookup.tell(new LookupState.SetOwn(new Registry.Entry(producer, out, System.currentTimeMillis())));
+    if (lookup != null) lookup.tell(new LookupState.SetOwn(new Registry.Entry(producer, out, System.currentTimeMillis())));
+    for (ActorRef<ExternalLookupd.Command> w : watchers) w.tell(new ExternalLookupd.Topics(out));
   }
 
   /** Writes nsqd.dat on the I/O executor, one write after the other; tells lookup too. */
@@ -197,6 +203,11 @@ public final class TopicRegistry {
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(MetaChanged.class, this::onMetaChanged)
+        .onMessage(WatchTopics.class, w -> {
+          watchers.add(w.watcher());
+          publishRegistrations();
+          return Behaviors.same();
+        })
         .onMessage(AttachLookup.class, a -> {
           lookup = a.state();
           producer = a.producer();

@@ -41,6 +41,7 @@ public record NodeSettings(
     List<String> seedNodes,
     HostPort lookupHttpAddress,   // null: no lookup HTTP API
     HostPort lookupTcpAddress,    // null: no lookup TCP server
+    List<String> lookupdTcpAddresses,
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout) {
 
@@ -84,6 +85,7 @@ public record NodeSettings(
         List.copyOf(c.getStringList("seed-node")),
         c.getString("lookup-http-address").isBlank() ? null : HostPort.parse(c.getString("lookup-http-address")),
         c.getString("lookup-tcp-address").isBlank() ? null : HostPort.parse(c.getString("lookup-tcp-address")),
+        List.copyOf(c.getStringList("lookupd-tcp-address")),
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"));
   }

@@ -61,7 +61,8 @@ public final class NsqdApi extends AllDirectives {
   private final Endpoints endpoints = new Endpoints();
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
-      NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort) {
+      NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort,
+      java.util.function.Consumer<List<String>> onLookupdChange) {
     this.system = system;
     this.registry = registry;
     this.connections = connections;
@@ -69,7 +70,7 @@ public final class NsqdApi extends AllDirectives {
     this.startTime = startTime;
     this.tcpPort = tcpPort;
     this.httpPort = httpPort;
-    this.options = new RuntimeOptions(settings, httpPort);
+    this.options = new RuntimeOptions(settings, httpPort, onLookupdChange);
     Set<HttpMethod> get = Set.of(HttpMethods.GET);
     Set<HttpMethod> post = Set.of(HttpMethods.POST);
     // nsqd answers 500 with its health text while a disk write is failing.

@@ -32,12 +32,15 @@ final class RuntimeOptions {
 
   private final NodeSettings settings;
   private final IntSupplier httpPort;
-  private final AtomicReference<List<String>> lookupdAddresses = new AtomicReference<>(List.of());
+  private final AtomicReference<List<String>> lookupdAddresses;
+  private final java.util.function.Consumer<List<String>> onLookupdChange;
   private final AtomicInteger logLevel = new AtomicInteger(2);
 
-  RuntimeOptions(NodeSettings settings, IntSupplier httpPort) {
+  RuntimeOptions(NodeSettings settings, IntSupplier httpPort, java.util.function.Consumer<List<String>> onLookupdChange) {
     this.settings = settings;
     this.httpPort = httpPort;
+    this.lookupdAddresses = new AtomicReference<>(settings.lookupdTcpAddresses());
+    this.onLookupdChange = onLookupdChange;
   }
 
   /** The lookup servers set through {@code PUT /config/nsqlookupd_tcp_addresses}. */
@@ -87,6 +90,7 @@ final class RuntimeOptions {
       addresses.add(n.asText());
     }
     lookupdAddresses.set(List.copyOf(addresses));
+    onLookupdChange.accept(List.copyOf(addresses));
     return Responses.json(strings(addresses).toString());
   }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /** Three nodes in one JVM form a lookup cluster; each answers nsqlookupd's API for all of them. */
 class ClusterLookupTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final List<Node> nodes = new ArrayList<>();
 
   static Node start(List<String> seeds) {
