@@ -25,7 +25,7 @@ class ClusterRejoinTest {
       ClusterLookupTest.await(a.lookupHttpAddress(), "/lookup?topic=survivor", r -> ClusterLookupTest.hasProducer(r, b));
       ClusterNode before = b.cluster();
       Address downed = before.clusterAddress();
-      Cluster.get(a.cluster().system()).manager().tell(Down.create(downed));
+      Cluster.get(a.cluster().system()).manager().tell(new Down(downed));
       // b's lookup system stops, a new one joins through the seed, and b's topics come back.
       long deadline = System.nanoTime() + 60_000_000_000L;
       while ((b.cluster() == before || b.lookupHttpAddress() == null) && System.nanoTime() < deadline) Thread.sleep(100);
