@@ -75,6 +75,10 @@ public final class TopicRegistry {
 
   private record MetaChanged(Topic.MetaChanged change) implements Command {}
 
+  private record KnownChannels(String topic, List<String> channels) implements Command {}
+
+  private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(2);
+
   private record TopicsPersisted(ActorRef<Done> replyTo) implements Command {}
 
   /**
@@ -119,6 +123,7 @@ public final class TopicRegistry {
   private ActorRef<LookupState.Command> lookup;   // null: no lookup attached (yet)
   private Registry.Producer producer;
   private final List<ActorRef<ExternalLookupd.Command>> watchers = new ArrayList<>();
+  private final Map<String, List<GetTopic>> creating = new java.util.HashMap<>();
   private long childSeq;
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
@@ -203,6 +208,7 @@ public final class TopicRegistry {
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(MetaChanged.class, this::onMetaChanged)
+        .onMessage(KnownChannels.class, this::onKnownChannels)
         .onMessage(WatchTopics.class, w -> {
           watchers.add(w.watcher());
           publishRegistrations();
@@ -226,11 +232,41 @@ public final class TopicRegistry {
   private Behavior<Command> onGetTopic(GetTopic get) {
     ActorRef<Topic.Command> ref = topics.get(get.name());
     if (ref == null && get.create() && !persisted) {
-      ref = spawnTopic(get.name(), false, Map.of());
-      meta.put(get.name(), new NodeMetadata.TopicMeta(false, Map.of()));
-      saveMeta();
+      if (lookup != null && !Names.isEphemeral(get.name())) {
+        // As nsqd: a new topic first learns the channels lookup knows for it, and starts with them, so
+        // no channel of the cluster misses what is published here before its consumers arrive.
+        List<GetTopic> waiting = creating.get(get.name());
+        if (waiting != null) {
+          waiting.add(get);
+          return Behaviors.same();
+        }
+        creating.put(get.name(), new ArrayList<>(List.of(get)));
+        String name = get.name();
+        ctx.ask(Registry.View.class, lookup, LOOKUP_TIMEOUT, LookupState.GetView::new,
+            (view, error) -> new KnownChannels(name, view == null ? List.of() : view.channels(name)));
+        return Behaviors.same();
+      }
+      ref = createTopic(get.name(), List.of());
     }
     get.replyTo().tell(new TopicLookup(get.name(), ref));
+    return Behaviors.same();
+  }
+
+  private ActorRef<Topic.Command> createTopic(String name, List<String> channels) {
+    Map<String, Boolean> initial = new LinkedHashMap<>();
+    for (String c : channels) if (!Names.isEphemeral(c) && Names.isValidChannel(c)) initial.put(c, false);
+    ActorRef<Topic.Command> ref = spawnTopic(name, false, initial);
+    meta.put(name, new NodeMetadata.TopicMeta(false, Map.copyOf(initial)));
+    saveMeta();
+    return ref;
+  }
+
+  private Behavior<Command> onKnownChannels(KnownChannels k) {
+    List<GetTopic> waiting = creating.remove(k.topic());
+    if (waiting == null) return Behaviors.same();
+    ActorRef<Topic.Command> ref = topics.get(k.topic());
+    if (ref == null && !persisted) ref = createTopic(k.topic(), k.channels());
+    for (GetTopic g : waiting) g.replyTo().tell(new TopicLookup(g.name(), ref));
     return Behaviors.same();
   }
 

@@ -177,6 +177,27 @@ class ClusterLookupTest {
     await(c.lookupHttpAddress(), "/lookup?topic=legacy_topic", x -> x.statusCode() == 404);
   }
 
+  @Test
+  void aNewTopicStartsWithTheChannelsTheClusterKnowsForIt() throws Exception {
+    Node a = nodes.get(0);
+    Node c = nodes.get(2);
+    post(a.httpAddress(), "/topic/create?topic=fanout");
+    post(a.httpAddress(), "/channel/create?topic=fanout&channel=archive");
+    post(a.httpAddress(), "/channel/create?topic=fanout&channel=metrics");
+    post(a.httpAddress(), "/channel/create?topic=fanout&channel=tail%23ephemeral");
+    await(c.lookupHttpAddress(), "/channels?topic=fanout", r -> r.body().contains("metrics"));
+    HttpResponse<String> pub = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.httpAddress().getPort()
+        + "/pub?topic=fanout")).POST(HttpRequest.BodyPublishers.ofString("first")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, pub.statusCode());
+    JsonNode topic = JSON.readTree(get(c.httpAddress(), "/stats?format=json&topic=fanout").body()).path("topics").get(0);
+    List<String> names = new ArrayList<>();
+    for (JsonNode ch : topic.path("channels")) {
+      names.add(ch.path("channel_name").asText());
+      assertEquals(1, ch.path("depth").asLong(), "each channel got the first message: " + ch);
+    }
+    assertEquals(List.of("archive", "metrics"), names, "ephemeral channels are not pre-created");
+  }
+
   private static List<String> fieldNames(JsonNode n) {
     List<String> out = new ArrayList<>();
     n.fieldNames().forEachRemaining(out::add);
