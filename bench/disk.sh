@@ -12,12 +12,7 @@ RUNS=${RUNS:-3}
 NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms32m -Xmx1g -XX:+UseSerialGC}
 BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
 
-[ -f target/jnsq.jar ] && [ -z "$(find src/main pom.xml -newer target/jnsq.jar -print -quit)" ] || mvn -q -B -DskipTests package
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-stamp=$(date -u +%Y%m%d-%H%M%S)
-work=$(mktemp -d)
-trap 'stop_node; rm -rf "$work"' EXIT
-source bench/lib.sh
+source bench/lib.sh   # builds the jar if stale; sets commit, stamp, work
 results="$work/results"; mkdir -p "$results"
 
 echo "== nsqd's bench.sh with nsqd's defaults: write 15 s (topic without channels), then read 10 s"

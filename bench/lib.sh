@@ -1,6 +1,12 @@
-# Shared by bench/run.sh and bench/disk.sh: a node on 127.0.0.1 with free ports, the bench client, and a
-# JSON field reader. Expects $work (a scratch directory), $NODE_JVM_OPTS and $BENCH_JVM_OPTS; start_node
-# takes extra node flags (the default --mem-queue-size comes from $NODE_FLAGS).
+# Shared by bench/run.sh and bench/disk.sh (sourced from the repository root): builds target/jnsq.jar
+# when the sources are newer, makes a scratch directory $work (removed on exit), and provides a node on
+# 127.0.0.1 with free ports, the bench client and a JSON field reader. Expects $NODE_JVM_OPTS and
+# $BENCH_JVM_OPTS; start_node takes extra node flags (after $NODE_FLAGS).
+[ -f target/jnsq.jar ] && [ -z "$(find src/main pom.xml -newer target/jnsq.jar -print -quit)" ] || mvn -q -B -DskipTests package
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+stamp=$(date -u +%Y%m%d-%H%M%S)
+work=$(mktemp -d)
+trap 'stop_node; rm -rf "$work"' EXIT
 node_pid=""
 start_node() {
   rm -rf "$work/data"; mkdir -p "$work/data"; : > "$work/node.log"

@@ -12,14 +12,9 @@ SECS=${SECS:-8}
 NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms8g -Xmx8g -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -XX:+UnlockExperimentalVMOptions -XX:G1NewSizePercent=2 -XX:G1MaxNewSizePercent=10 -XX:MaxTenuringThreshold=1}
 BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
 
-[ -f target/jnsq.jar ] && [ -z "$(find src/main pom.xml -newer target/jnsq.jar -print -quit)" ] || mvn -q -B -DskipTests package
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-stamp=$(date -u +%Y%m%d-%H%M%S)
-work=$(mktemp -d)
-trap 'stop_node; rm -rf "$work"' EXIT
 
 NODE_FLAGS="--mem-queue-size 100000000"   # this set measures the in-memory path
-source bench/lib.sh
+source bench/lib.sh   # builds the jar if stale; sets commit, stamp, work
 
 results="$work/results"; mkdir -p "$results"
 for r in $(seq 1 "$RUNS"); do
