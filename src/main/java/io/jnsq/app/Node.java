@@ -8,9 +8,10 @@ import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
 import io.jnsq.http.LookupApi;
 import io.jnsq.http.NsqdApi;
-import io.jnsq.lookup.ClusterNode;
-import io.jnsq.lookup.ExternalLookupd;
-import io.jnsq.lookup.Registry;
+import io.jnsq.cluster.ClusterNode;
+import io.jnsq.cluster.ExternalLookupd;
+import io.jnsq.cluster.LookupState;
+import io.jnsq.cluster.Registry;
 import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.FileStorage;
 import io.jnsq.storage.Storage;
@@ -160,8 +161,7 @@ public final class Node {
         "jnsq", config);
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(
-        ExternalLookupd.create(settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
-    system.tell(new TopicRegistry.WatchTopics(lookupd));
+        ExternalLookupd.create(system, settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
     SessionSettings sessionSettings = SessionSettings.from(settings);
     AtomicInteger tcpPort = new AtomicInteger();
     AtomicInteger httpPort = new AtomicInteger();
@@ -215,7 +215,7 @@ public final class Node {
         settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
     return ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route()).thenApply(c -> {
       cluster = c;
-      system.tell(new TopicRegistry.AttachLookup(c.state(), producer(c.clusterAddress().toString())));
+      c.state().tell(new LookupState.Follow(system, producer(c.clusterAddress().toString())));
       c.whenTerminated().thenRun(() -> {
         boolean downed = CoordinatedShutdown.get(c.system()).getShutdownReason()
             .filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();

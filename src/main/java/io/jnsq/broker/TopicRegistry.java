@@ -2,10 +2,6 @@ package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
 import io.jnsq.config.NodeSettings;
-import io.jnsq.lookup.ExternalLookupd;
-import io.jnsq.lookup.LookupState;
-import io.jnsq.lookup.Registry;
-import io.jnsq.protocol.Names;
 import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.Health;
 import io.jnsq.storage.NodeMetadata;
@@ -63,7 +59,19 @@ public final class TopicRegistry {
       implements Command {}
 
   /** From now on, tell {@code watcher} this node's topics and channels, at once and on every change. */
-  public record WatchTopics(ActorRef<ExternalLookupd.Command> watcher) implements Command {}
+  public record WatchTopics(String key, ActorRef<Topics> watcher) implements Command {}
+
+  /** This node's topics, each with its channels (sorted), as watchers receive them. */
+  public record Topics(Map<String, List<String>> topics) {}
+
+  /**
+   * From now on, ask {@code source} which channels the cluster knows for a topic before creating it (as
+   * nsqd asks its lookup servers), and start the topic with them.
+   */
+  public record SetChannelSource(ActorRef<ChannelQuery> source) implements Command {}
+
+  /** Which channels are known for {@code topic}? */
+  public record ChannelQuery(String topic, ActorRef<List<String>> replyTo) {}
 
   /** The node's storage health: "OK" or "NOK - ...". */
   public record GetHealth(ActorRef<String> replyTo) implements Command {}
@@ -81,11 +89,6 @@ public final class TopicRegistry {
 
   private record TopicsPersisted(ActorRef<Done> replyTo) implements Command {}
 
-  /**
-   * From now on, tell {@code state} (the cluster's lookup state on this node) this node's topics and
-   * channels as {@code producer}, at once and whenever they change.
-   */
-  public record AttachLookup(ActorRef<LookupState.Command> state, Registry.Producer producer) implements Command {}
 
   private static final Duration STATS_TIMEOUT = Duration.ofSeconds(4);
 
@@ -120,9 +123,8 @@ public final class TopicRegistry {
   private final TreeMap<String, NodeMetadata.TopicMeta> meta = new TreeMap<>();
   private CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
   private boolean persisted;
-  private ActorRef<LookupState.Command> lookup;   // null: no lookup attached (yet)
-  private Registry.Producer producer;
-  private final List<ActorRef<ExternalLookupd.Command>> watchers = new ArrayList<>();
+  private ActorRef<ChannelQuery> channelSource;   // null: none (yet)
+  private final Map<String, ActorRef<Topics>> watchers = new java.util.HashMap<>();
   private final Map<String, List<GetTopic>> creating = new java.util.HashMap<>();
   private long childSeq;
 
@@ -150,16 +152,8 @@ public final class TopicRegistry {
       return;
     }
     saved.forEach((name, t) -> {
-      if (!Names.isValidTopic(name)) {
-        log.warn("{}: skipping invalid topic name {}", NodeMetadata.FILE, name);
-        return;
-      }
-      Map<String, Boolean> channels = new LinkedHashMap<>();
-      t.channels().forEach((c, p) -> {
-        if (Names.isValidChannel(c)) channels.put(c, p); else log.warn("{}: skipping invalid channel name {}", NodeMetadata.FILE, c);
-      });
-      spawnTopic(name, t.paused(), channels);
-      meta.put(name, new NodeMetadata.TopicMeta(t.paused(), Map.copyOf(channels)));
+      spawnTopic(name, t.paused(), t.channels());
+      meta.put(name, new NodeMetadata.TopicMeta(t.paused(), Map.copyOf(t.channels())));
     });
     log.info("restored {} topics from {}", meta.size(), NodeMetadata.FILE);
   }
@@ -176,14 +170,14 @@ public final class TopicRegistry {
   }
 
   private void publishRegistrations() {
-    if (lookup == null && watchers.isEmpty()) return;
+    if (watchers.isEmpty()) return;
     Map<String, List<String>> out = new TreeMap<>();
     for (String t : topics.keySet()) {
       NodeMetadata.TopicMeta m = meta.get(t);
       out.put(t, m == null ? List.of() : List.copyOf(new java.util.TreeSet<>(m.channels().keySet())));
     }
-    if (lookup != null) lookup.tell(new LookupState.SetOwn(new Registry.Entry(producer, out, System.currentTimeMillis())));
-    for (ActorRef<ExternalLookupd.Command> w : watchers) w.tell(new ExternalLookupd.Topics(out));
+    Topics topics = new Topics(java.util.Collections.unmodifiableMap(out));
+    for (ActorRef<Topics> w : watchers.values()) w.tell(topics);
   }
 
   /** Writes nsqd.dat on the I/O executor, one write after the other; tells lookup too. */
@@ -210,14 +204,12 @@ public final class TopicRegistry {
         .onMessage(MetaChanged.class, this::onMetaChanged)
         .onMessage(KnownChannels.class, this::onKnownChannels)
         .onMessage(WatchTopics.class, w -> {
-          watchers.add(w.watcher());
+          watchers.put(w.key(), w.watcher());   // the same key again (a restarted watcher) replaces the old one
           publishRegistrations();
           return Behaviors.same();
         })
-        .onMessage(AttachLookup.class, a -> {
-          lookup = a.state();
-          producer = a.producer();
-          publishRegistrations();
+        .onMessage(SetChannelSource.class, s -> {
+          channelSource = s.source();
           return Behaviors.same();
         })
         .onMessage(GetHealth.class, g -> {
@@ -232,7 +224,7 @@ public final class TopicRegistry {
   private Behavior<Command> onGetTopic(GetTopic get) {
     ActorRef<Topic.Command> ref = topics.get(get.name());
     if (ref == null && get.create() && !persisted) {
-      if (lookup != null && !Names.isEphemeral(get.name())) {
+      if (channelSource != null && !isEphemeral(get.name())) {
         // As nsqd: a new topic first learns the channels lookup knows for it, and starts with them, so
         // no channel of the cluster misses what is published here before its consumers arrive.
         List<GetTopic> waiting = creating.get(get.name());
@@ -242,8 +234,10 @@ public final class TopicRegistry {
         }
         creating.put(get.name(), new ArrayList<>(List.of(get)));
         String name = get.name();
-        ctx.ask(Registry.View.class, lookup, LOOKUP_TIMEOUT, LookupState.GetView::new,
-            (view, error) -> new KnownChannels(name, view == null ? List.of() : view.channels(name)));
+        @SuppressWarnings("unchecked")
+        Class<List<String>> listType = (Class<List<String>>) (Class<?>) List.class;
+        ctx.ask(listType, channelSource, LOOKUP_TIMEOUT, replyTo -> new ChannelQuery(name, replyTo),
+            (channels, error) -> new KnownChannels(name, channels == null ? List.of() : channels));
         return Behaviors.same();
       }
       ref = createTopic(get.name(), List.of());
@@ -252,9 +246,11 @@ public final class TopicRegistry {
     return Behaviors.same();
   }
 
+  private static boolean isEphemeral(String name) { return name.endsWith("#ephemeral"); }
+
   private ActorRef<Topic.Command> createTopic(String name, List<String> channels) {
     Map<String, Boolean> initial = new LinkedHashMap<>();
-    for (String c : channels) if (!Names.isEphemeral(c) && Names.isValidChannel(c)) initial.put(c, false);
+    for (String c : channels) if (!isEphemeral(c)) initial.put(c, false);
     ActorRef<Topic.Command> ref = spawnTopic(name, false, initial);
     meta.put(name, new NodeMetadata.TopicMeta(false, Map.copyOf(initial)));
     saveMeta();
@@ -288,7 +284,7 @@ public final class TopicRegistry {
   private Behavior<Command> onTopicTerminated(TopicTerminated t) {
     if (t.ref().equals(topics.get(t.name()))) {
       topics.remove(t.name());
-      if (Names.isEphemeral(t.name()) && meta.remove(t.name()) != null) saveMeta();
+      if (isEphemeral(t.name()) && meta.remove(t.name()) != null) saveMeta();
       else publishRegistrations();
     }
     return Behaviors.same();

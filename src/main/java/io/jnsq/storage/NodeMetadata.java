@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jnsq.protocol.Names;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,18 +58,18 @@ public final class NodeMetadata {
     }
   }
 
-  /** Parses {@code nsqd.dat}; ephemeral names (which nsqd never writes) are skipped. */
+  /** Parses {@code nsqd.dat}; ephemeral and invalid names (which nsqd never writes) are skipped. */
   public static Map<String, TopicMeta> parse(byte[] json) throws IOException {
     Map<String, TopicMeta> out = new LinkedHashMap<>();
     JsonNode root = JSON.readTree(json);
     if (root == null || !root.isObject()) throw new IOException("nsqd.dat is not a JSON object");
     for (JsonNode t : root.path("topics")) {
       String name = t.path("name").asText("");
-      if (name.isEmpty() || name.endsWith("#ephemeral")) continue;
+      if (!Names.isValidTopic(name) || Names.isEphemeral(name)) continue;
       Map<String, Boolean> channels = new LinkedHashMap<>();
       for (JsonNode c : t.path("channels")) {
         String cn = c.path("name").asText("");
-        if (!cn.isEmpty() && !cn.endsWith("#ephemeral")) channels.put(cn, c.path("paused").asBoolean(false));
+        if (Names.isValidChannel(cn) && !Names.isEphemeral(cn)) channels.put(cn, c.path("paused").asBoolean(false));
       }
       out.put(name, new TopicMeta(t.path("paused").asBoolean(false), channels));
     }

@@ -1,5 +1,6 @@
-package io.jnsq.lookup;
+package io.jnsq.cluster;
 
+import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.HostPort;
 import io.jnsq.config.NodeSettings;
 import java.net.InetSocketAddress;
@@ -51,10 +52,12 @@ public final class ExternalLookupd {
 
   private record Tick() implements Command {}
 
-  /** Registers with {@code addresses} once it gets its {@link Identity}. */
-  public static Behavior<Command> create(List<String> addresses) {
+  /** Registers {@code registry}'s topics with {@code addresses} once it gets its {@link Identity}. */
+  public static Behavior<Command> create(ActorRef<TopicRegistry.Command> registry, List<String> addresses) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Tick(), PING);
+      registry.tell(new TopicRegistry.WatchTopics("external-lookupd",
+          ctx.messageAdapter(TopicRegistry.Topics.class, t -> new Topics(t.topics()))));
       ExternalLookupd e = new ExternalLookupd(ctx);
       e.setAddresses(addresses);
       return e.running();

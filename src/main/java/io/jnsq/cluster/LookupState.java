@@ -1,4 +1,4 @@
-package io.jnsq.lookup;
+package io.jnsq.cluster;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.jnsq.broker.TopicRegistry;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,8 +43,15 @@ public final class LookupState {
 
   public sealed interface Command {}
 
-  /** This node's own producer entry (its topics and channels changed, or it started). */
-  public record SetOwn(Registry.Entry entry) implements Command {}
+  /**
+   * Follow this node's topic registry: publish its topics and channels as {@code producer}'s entry, and
+   * answer its questions about the channels the cluster knows for a new topic.
+   */
+  public record Follow(ActorRef<TopicRegistry.Command> registry, Registry.Producer producer) implements Command {}
+
+  private record OwnTopics(Map<String, List<String>> topics) implements Command {}
+
+  private record ChannelsOf(TopicRegistry.ChannelQuery query) implements Command {}
 
   /** An nsqd connected over TCP registered, changed or pinged ({@code entry}), or went away (null). */
   public record SetExternal(String connection, Registry.Entry entry) implements Command {}
@@ -104,7 +112,7 @@ public final class LookupState {
   private final Map<String, Registry.Entry> parsed = new HashMap<>();   // by the JSON it was read from
   private Set<String> live = new HashSet<>();
   private Set<String> members = new HashSet<>();
-  private Registry.Entry own;
+  private Registry.Producer producer;   // this node, once it is followed
 
   private LookupState(ActorContext<Command> ctx, Duration tombstoneLifetime, Duration inactiveTimeout) {
     this.ctx = ctx;
@@ -125,9 +133,20 @@ public final class LookupState {
 
   private Behavior<Command> running() {
     return Behaviors.receive(Command.class)
-        .onMessage(SetOwn.class, m -> {
-          own = m.entry();
-          putNode(selfKey, own);
+        .onMessage(Follow.class, m -> {
+          producer = m.producer();
+          m.registry().tell(new TopicRegistry.WatchTopics("cluster-lookup",
+              ctx.messageAdapter(TopicRegistry.Topics.class, t -> new OwnTopics(t.topics()))));
+          m.registry().tell(new TopicRegistry.SetChannelSource(
+              ctx.messageAdapter(TopicRegistry.ChannelQuery.class, ChannelsOf::new)));
+          return Behaviors.same();
+        })
+        .onMessage(OwnTopics.class, m -> {
+          if (producer != null) putNode(selfKey, new Registry.Entry(producer, m.topics(), System.currentTimeMillis()));
+          return Behaviors.same();
+        })
+        .onMessage(ChannelsOf.class, m -> {
+          m.query().replyTo().tell(view().channels(m.query().topic()));
           return Behaviors.same();
         })
         .onMessage(SetExternal.class, m -> {

@@ -1,4 +1,4 @@
-package io.jnsq.lookup;
+package io.jnsq.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

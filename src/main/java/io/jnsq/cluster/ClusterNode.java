@@ -1,4 +1,4 @@
-package io.jnsq.lookup;
+package io.jnsq.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

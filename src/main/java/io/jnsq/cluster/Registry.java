@@ -1,4 +1,4 @@
-package io.jnsq.lookup;
+package io.jnsq.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
