@@ -10,7 +10,7 @@ const parseArgs = require('./args')
 
 const o = parseArgs(process.argv.slice(2), {
   host: '127.0.0.1', port: 4150, topic: 'test', channel: 'ch', readers: 1, expect: 0,
-  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false, lookupd: '',
+  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false, lookupd: '', 'auth-secret': '',
 })
 
 const seen = new Map()
@@ -27,6 +27,7 @@ setTimeout(() => finish(1, `timed out after ${o.timeout}s`), o.timeout * 1000).u
 
 for (let n = 0; n < o.readers; n++) {
   const opts = {maxInFlight: o['max-in-flight'], clientId: `jnsq-e2e-${n}`}
+  if (o['auth-secret']) opts.authSecret = o['auth-secret']
   if (o.lookupd) {
     opts.lookupdHTTPAddresses = [o.lookupd]
     opts.lookupdPollInterval = 1

@@ -8,7 +8,7 @@ const parseArgs = require('./args')
 
 const o = parseArgs(process.argv.slice(2), {
   host: '127.0.0.1', port: 4150, topic: 'test', count: 10, batch: 50, prefix: 'msg',
-  deferred: 0, 'defer-ms': 500, timeout: 60,
+  deferred: 0, 'defer-ms': 500, timeout: 60, 'auth-secret': '',
 })
 
 const fail = (err) => {
@@ -17,7 +17,9 @@ const fail = (err) => {
 }
 setTimeout(() => fail(`timed out after ${o.timeout}s`), o.timeout * 1000).unref()
 
-const w = new nsq.Writer(o.host, o.port, {clientId: 'jnsq-e2e-writer'})
+const wopts = {clientId: 'jnsq-e2e-writer'}
+if (o['auth-secret']) wopts.authSecret = o['auth-secret']   // sends AUTH after IDENTIFY
+const w = new nsq.Writer(o.host, o.port, wopts)
 w.on('error', fail)
 w.on('ready', () => {
   const jobs = []

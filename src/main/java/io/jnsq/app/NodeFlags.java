@@ -59,5 +59,9 @@ final class NodeFlags {
       new Flag("lookupd-tcp-address", "an external nsqlookupd (host:port) to register with, as nsqd does (repeatable)",
           Kind.STRINGS),
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
+      new Flag("auth-http-address", "auth server (host:port or URL) asked by AUTH, as nsqd does (repeatable); set = auth required",
+          Kind.STRINGS),
+      new Flag("http-client-connect-timeout", "connect timeout of calls to auth servers"),
+      new Flag("http-client-request-timeout", "whole-request timeout of calls to auth servers"),
       new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"));
 }

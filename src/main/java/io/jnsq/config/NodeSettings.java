@@ -43,7 +43,10 @@ public record NodeSettings(
     HostPort lookupTcpAddress,    // null: no lookup TCP server
     List<String> lookupdTcpAddresses,
     Duration tombstoneLifetime,
-    Duration inactiveProducerTimeout) {
+    Duration inactiveProducerTimeout,
+    List<String> authHttpAddresses,
+    Duration httpClientConnectTimeout,
+    Duration httpClientRequestTimeout) {
 
   /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
   public static final String NSQ_VERSION = "1.3.0";
@@ -87,7 +90,10 @@ public record NodeSettings(
         c.getString("lookup-tcp-address").isBlank() ? null : HostPort.parse(c.getString("lookup-tcp-address")),
         List.copyOf(c.getStringList("lookupd-tcp-address")),
         c.getDuration("tombstone-lifetime"),
-        c.getDuration("inactive-producer-timeout"));
+        c.getDuration("inactive-producer-timeout"),
+        List.copyOf(c.getStringList("auth-http-address")),
+        c.getDuration("http-client-connect-timeout"),
+        c.getDuration("http-client-request-timeout"));
   }
 
   /** The default heartbeat interval: half the client timeout, as nsqd does. */

@@ -57,6 +57,7 @@ public final class NsqdApi extends AllDirectives {
   private final IntSupplier tcpPort;
   private final IntSupplier httpPort;
   private final RuntimeOptions options;
+  private final HttpAuth auth;   // null: auth is off
   private final MemoryStats memory = new MemoryStats();
   private final Endpoints endpoints = new Endpoints();
 
@@ -71,6 +72,8 @@ public final class NsqdApi extends AllDirectives {
     this.tcpPort = tcpPort;
     this.httpPort = httpPort;
     this.options = new RuntimeOptions(settings, httpPort, onLookupdChange);
+    this.auth = settings.authHttpAddresses().isEmpty() ? null : new HttpAuth(new io.jnsq.auth.AuthServers(
+        settings.authHttpAddresses(), settings.httpClientConnectTimeout(), settings.httpClientRequestTimeout()));
     Set<HttpMethod> get = Set.of(HttpMethods.GET);
     Set<HttpMethod> post = Set.of(HttpMethods.POST);
     // nsqd answers 500 with its health text while a disk write is failing.
@@ -98,6 +101,18 @@ public final class NsqdApi extends AllDirectives {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
+    if (auth != null) {
+      String path = req.getUri().path();
+      Optional<HttpAuth.Need> need = HttpAuth.needFor(req, path,
+          Query.parse(req.getUri().rawQueryString().orElse("")).orElse(null));
+      if (need.isPresent() && !req.method().equals(HttpMethods.OPTIONS)) {
+        return auth.check(req, need.get()).thenCompose(refusal -> refusal != null ? done(refusal) : route(req));
+      }
+    }
+    return route(req);
+  }
+
+  private CompletionStage<HttpResponse> route(HttpRequest req) {
     return endpoints.handle(req, path -> {
       if (!path.startsWith("/config/") || path.length() == "/config/".length()) return null;
       String opt = path.substring("/config/".length());

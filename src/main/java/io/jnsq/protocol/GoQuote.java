@@ -6,11 +6,11 @@ import java.nio.charset.StandardCharsets;
  * Go's {@code %q} rendering of a string, which nsqd uses to quote bad names in its error texts:
  * double quotes, backslash escapes, printable UTF-8 kept, anything else as {@code \xNN}.
  */
-final class GoQuote {
+public final class GoQuote {
   private GoQuote() {}
 
   /** Quotes {@code s}, whose chars are the raw bytes of the command line (ISO-8859-1 decoded). */
-  static String quote(String s) {
+  public static String quote(String s) {
     byte[] b = s.getBytes(StandardCharsets.ISO_8859_1);
     StringBuilder out = new StringBuilder(b.length + 2).append('"');
     int i = 0;

@@ -1,5 +1,8 @@
 package io.jnsq.tcp;
 
+import io.jnsq.auth.AuthServers;
+import io.jnsq.protocol.GoQuote;
+
 import io.jnsq.broker.Channel;
 import io.jnsq.broker.ClientInfo;
 import io.jnsq.broker.Message;
@@ -37,6 +40,7 @@ import org.apache.pekko.util.ByteStringBuilder;
  * one never waits for a flush timer.
  */
 public final class ClientSession {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClientSession.class);
 
   /** Everything a session understands. */
   public sealed interface Command {}
@@ -81,6 +85,7 @@ public final class ClientSession {
   public record ProducerReport(Connections.Producer producer) {}
 
   private record WrappedTopicLookup(TopicRegistry.TopicLookup lookup) implements Command {}
+  private record AuthAnswered(AuthServers.Grant grant, Throwable error, boolean renewal) implements Command {}
   private record WrappedChannelLookup(Topic.ChannelLookup lookup) implements Command {}
   private record WrappedPublishResult(Topic.PublishResult result) implements Command {}
   private record WrappedConsumerEvent(Channel.ConsumerEvent event) implements Command {}
@@ -154,6 +159,8 @@ public final class ClientSession {
   private long heartbeatNanos;
   private Duration msgTimeout;
   private int sampleRate;
+  private AuthServers.Grant grant;   // what AUTH granted, while auth is on
+  private String authSecret;
   private long lastReadNanos = System.nanoTime();
 
   // Subscription.
@@ -191,6 +198,7 @@ public final class ClientSession {
         .onMessage(WrappedChannelLookup.class, w -> onChannelLookup(w.lookup()))
         .onMessage(WrappedPublishResult.class, w -> onPublishResult(w.result()))
         .onMessage(WrappedConsumerEvent.class, w -> onConsumerEvent(w.event()))
+        .onMessage(AuthAnswered.class, this::onAuthAnswered)
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
         .onMessage(ChannelTerminated.class, this::onChannelTerminated)
         .onMessageEquals(Tick.HEARTBEAT, this::onHeartbeat)
@@ -282,9 +290,8 @@ public final class ClientSession {
       onIdentify(i);
     } else if (c instanceof io.jnsq.protocol.Command.Cls) {
       onCls();
-    } else if (c instanceof io.jnsq.protocol.Command.Auth) {
-      if (state != State.INIT) fatal("E_INVALID cannot AUTH in current state");
-      else fatal("E_AUTH_DISABLED AUTH disabled");
+    } else if (c instanceof io.jnsq.protocol.Command.Auth a) {
+      onAuth(a);
     }
   }
 
@@ -357,6 +364,70 @@ public final class ClientSession {
     }
   }
 
+  // ---------------------------------------------------------------- AUTH
+
+  private void onAuth(io.jnsq.protocol.Command.Auth a) {
+    if (state != State.INIT) {
+      fatal("E_INVALID cannot AUTH in current state");
+    } else if (settings.auth() == null) {
+      fatal("E_AUTH_DISABLED AUTH disabled");
+    } else if (grant != null) {
+      fatal("E_INVALID AUTH already set");
+    } else {
+      authSecret = a.secret().utf8String();
+      askAuthServer(false);
+    }
+  }
+
+  /** Asks the auth servers about this connection's secret; input waits for the answer. */
+  private void askAuthServer(boolean renewal) {
+    waitingFor = "AUTH";
+    String ip = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
+    ctx.pipeToSelf(settings.auth().query(ip, false, authSecret, ""),
+        (g, error) -> new AuthAnswered(g, error, renewal));
+  }
+
+  private Behavior<Command> onAuthAnswered(AuthAnswered a) {
+    if (!"AUTH".equals(waitingFor)) return Behaviors.same();
+    waitingFor = null;
+    if (a.error() != null) {
+      // The reason stays in the log (never the secret); the client learns only that it failed, as from nsqd.
+      Throwable cause = a.error().getCause() != null ? a.error().getCause() : a.error();
+      log.warn("client {}: AUTH failed: {}", remoteAddress, cause.getMessage());
+      fatal("E_AUTH_FAILED AUTH failed");
+    } else if (a.grant().authorizations().isEmpty()) {
+      fatal("E_UNAUTHORIZED AUTH no authorizations found");
+    } else {
+      grant = a.grant();
+      if (!a.renewal()) owe(Slot.ready(Frames.response(grant.replyJson())));
+    }
+    processInput();
+    return afterWork();
+  }
+
+  /**
+   * With auth on, whether {@code verb} may act on {@code topic}/{@code channel} (publishers: channel "").
+   * An expired grant is renewed first: {@code command} goes back to the front of the input meanwhile.
+   */
+  private boolean authorized(String verb, String topic, String channel, io.jnsq.protocol.Command command) {
+    if (settings.auth() == null) return true;
+    if (grant == null) {
+      fatal("E_AUTH_FIRST AUTH required before " + verb);
+      return false;
+    }
+    if (grant.expired(System.nanoTime())) {
+      pendingInput.addFirst(command);
+      grant = new AuthServers.Grant(grant.identity(), grant.identityUrl(), grant.authorizations(), Long.MAX_VALUE);
+      askAuthServer(true);
+      return false;
+    }
+    if (!grant.allows(topic, channel, verb.equals("SUB") ? false : true)) {
+      fatal("E_UNAUTHORIZED AUTH failed for " + verb + " on " + GoQuote.quote(topic) + " " + GoQuote.quote(channel));
+      return false;
+    }
+    return true;
+  }
+
   // ---------------------------------------------------------------- SUB, RDY, CLS, FIN/REQ/TOUCH
 
   private void onSub(io.jnsq.protocol.Command.Sub s) {
@@ -364,7 +435,7 @@ public final class ClientSession {
       fatal("E_INVALID cannot SUB in current state");
     } else if (heartbeatNanos <= 0) {
       fatal("E_INVALID cannot SUB with heartbeats disabled");
-    } else {
+    } else if (authorized("SUB", s.topic(), s.channel(), s)) {
       subTopic = s.topic();
       subChannel = s.channel();
       waitingFor = "SUB";
@@ -495,6 +566,12 @@ public final class ClientSession {
   // ---------------------------------------------------------------- PUB, MPUB, DPUB
 
   private void publish(String verb, String topic, List<ByteString> bodies, long deferMs) {
+    if (settings.auth() != null && !authorized(verb, topic, "", verb.equals("MPUB")
+        ? new io.jnsq.protocol.Command.MPub(topic, bodies)
+        : verb.equals("DPUB") ? new io.jnsq.protocol.Command.DPub(topic, deferMs, bodies.get(0))
+        : new io.jnsq.protocol.Command.Pub(topic, bodies.get(0)))) {
+      return;
+    }
     ActorRef<Topic.Command> t = topics.get(topic);
     if (t == null) {
       // Put the command back and wait for the topic's address: later commands keep their order.

@@ -1,5 +1,6 @@
 package io.jnsq.tcp;
 
+import io.jnsq.auth.AuthServers;
 import io.jnsq.config.NodeSettings;
 import io.jnsq.protocol.IdentifyBounds;
 import io.jnsq.protocol.Limits;
@@ -16,7 +17,8 @@ public record SessionSettings(
     Duration clientTimeout,
     Duration maxReqTimeout,
     int maxPendingPublishes,
-    long maxOutputBacklog) {
+    long maxOutputBacklog,
+    AuthServers auth) {   // null: no auth servers, AUTH is disabled
 
   /** Publishes a connection may have waiting for their topic before it stops reading more. */
   static final int MAX_PENDING_PUBLISHES = 64;
@@ -29,9 +31,11 @@ public record SessionSettings(
         s.maxHeartbeatInterval().toMillis(), s.maxOutputBufferSize(), s.minOutputBufferTimeout().toMillis(),
         s.maxOutputBufferTimeout().toMillis(), s.maxMsgTimeout().toMillis(), s.heartbeatInterval().toMillis(),
         16384, s.outputBufferTimeout().toMillis(), s.msgTimeout().toMillis(), s.maxDeflateLevel());
-    NodeFeatures features = new NodeFeatures(false, false, false, s.maxDeflateLevel(), false, s.maxRdyCount(),
+    AuthServers auth = s.authHttpAddresses().isEmpty() ? null
+        : new AuthServers(s.authHttpAddresses(), s.httpClientConnectTimeout(), s.httpClientRequestTimeout());
+    NodeFeatures features = new NodeFeatures(false, false, false, s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
         s.maxMsgTimeout().toMillis(), NodeSettings.NSQ_VERSION);
     return new SessionSettings(limits, bounds, features, s.msgTimeout(), s.heartbeatInterval(), s.clientTimeout(),
-        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG);
+        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth);
   }
 }

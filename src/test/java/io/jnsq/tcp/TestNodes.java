@@ -5,11 +5,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** Starts in-process nodes on free loopback ports for tests. */
-final class TestNodes {
+public final class TestNodes {
   private TestNodes() {}
 
   /** A node on 127.0.0.1 with free ports; {@code settings} are extra {@code jnsq.*} keys without the prefix. */
-  static Node start(Map<String, Object> settings) {
+  public static Node start(Map<String, Object> settings) {
     Map<String, Object> all = new HashMap<>();
     all.put("jnsq.tcp-address", "127.0.0.1:0");
     all.put("jnsq.http-address", "127.0.0.1:0");
