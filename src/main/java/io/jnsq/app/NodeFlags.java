@@ -48,6 +48,8 @@ final class NodeFlags {
       new Flag("output-buffer-timeout", "output_buffer_timeout of clients that do not choose one"),
       new Flag("max-channel-consumers", "consumers allowed on one channel (0: no limit)"),
       new Flag("max-deflate-level", "highest deflate level a client may negotiate (1..9)"),
+      new Flag("deflate", "let clients negotiate deflate compression (--deflate=false to refuse)", Kind.BOOL),
+      new Flag("snappy", "let clients negotiate snappy compression (--snappy=false to refuse)", Kind.BOOL),
       new Flag("e2e-processing-latency-percentile",
           "publish-to-FIN latency percentiles to track per channel, e.g. 0.99,0.95 (repeatable)", Kind.NUMBERS),
       new Flag("e2e-processing-latency-window-time", "time window those latency percentiles cover"),

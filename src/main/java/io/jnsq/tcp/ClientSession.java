@@ -112,6 +112,8 @@ public final class ClientSession {
     String topic;
     int messageCount;
 
+    StreamCodec upgrade;   // compression starts after the bytes owed before this slot
+
     static Slot ready(ByteString frame) {
       Slot s = new Slot();
       s.frame = frame;
@@ -119,9 +121,10 @@ public final class ClientSession {
     }
   }
 
-  public static Behavior<Command> create(long connectionId, String remoteAddress, Context context) {
+  public static Behavior<Command> create(long connectionId, String remoteAddress, Context context,
+      java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new ClientSession(ctx, timers, connectionId, remoteAddress, context).running()));
+        new ClientSession(ctx, timers, connectionId, remoteAddress, context, inbound).running()));
   }
 
   private final ActorContext<Command> ctx;
@@ -160,6 +163,11 @@ public final class ClientSession {
   private Duration msgTimeout;
   private int sampleRate;
   private AuthServers.Grant grant;   // what AUTH granted, while auth is on
+  // Compression: the input side's codec is set for the decoder; output is encoded here, per write, once
+  // the plainBytes at the head of the buffer (IDENTIFY's answer) have gone out as they are.
+  private final java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound;
+  private StreamCodec outCodec;
+  private int plainBytes;
   private String authSecret;
   private long lastReadNanos = System.nanoTime();
 
@@ -170,8 +178,9 @@ public final class ClientSession {
   private boolean subRetried;
 
   private ClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, long connectionId,
-      String remoteAddress, Context context) {
+      String remoteAddress, Context context, java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound) {
     this.ctx = ctx;
+    this.inbound = inbound;
     this.timers = timers;
     this.connectionId = connectionId;
     this.remoteAddress = remoteAddress;
@@ -349,6 +358,17 @@ public final class ClientSession {
     if (req.msgTimeoutMs() > 0) msgTimeout = Duration.ofMillis(req.msgTimeoutMs());
     sampleRate = req.sampleRate();
     owe(Slot.ready(req.featureNegotiation() ? Frames.response(n.response().toJson()) : Frames.OK));
+    if (n.response().snappy() || n.response().deflate()) {
+      // As nsqd: IDENTIFY's answer goes out plain, then everything is compressed, starting with an OK.
+      StreamCodec codec = n.response().snappy() ? new SnappyCodec() : new DeflateCodec((int) n.response().deflateLevel());
+      inbound.set(codec);
+      Slot upgrade = Slot.ready(ByteString.emptyByteString());
+      upgrade.upgrade = codec;
+      owe(upgrade);
+      owe(Slot.ready(Frames.OK));
+      identity = new ClientIdentity(identity.clientId(), identity.hostname(), identity.userAgent(), false,
+          n.response().snappy(), n.response().deflate());
+    }
   }
 
   /** Heartbeats every {@code nanos}, and a read deadline of two of them; 0 disables both, as nsqd's -1 does. */
@@ -656,6 +676,10 @@ public final class ClientSession {
     boolean closeNow = false;
     while ((head = replies.peek()) != null && head.frame != null) {
       replies.poll();
+      if (head.upgrade != null) {
+        plainBytes = out.length();
+        outCodec = head.upgrade;
+      }
       if (!closed) out.append(head.frame);
       if (head.fatal || head.silentClose) {
         closeNow = true;
@@ -686,6 +710,11 @@ public final class ClientSession {
     if (all.size() > MAX_WRITE) {
       out.append(all.drop(MAX_WRITE));
       all = all.take(MAX_WRITE);
+    }
+    if (outCodec != null) {
+      int plain = Math.min(plainBytes, all.size());
+      plainBytes -= plain;
+      all = plain == all.size() ? all : all.take(plain).concat(outCodec.encode(all.drop(plain)));
     }
     writer.tell(new Bytes(all));
     writing = true;

@@ -33,7 +33,7 @@ public record SessionSettings(
         16384, s.outputBufferTimeout().toMillis(), s.msgTimeout().toMillis(), s.maxDeflateLevel());
     AuthServers auth = s.authHttpAddresses().isEmpty() ? null
         : new AuthServers(s.authHttpAddresses(), s.httpClientConnectTimeout(), s.httpClientRequestTimeout());
-    NodeFeatures features = new NodeFeatures(false, false, false, s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
+    NodeFeatures features = new NodeFeatures(false, s.snappy(), s.deflate(), s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
         s.maxMsgTimeout().toMillis(), NodeSettings.NSQ_VERSION);
     return new SessionSettings(limits, bounds, features, s.msgTimeout(), s.heartbeatInterval(), s.clientTimeout(),
         s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth);

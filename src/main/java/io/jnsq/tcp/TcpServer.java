@@ -54,8 +54,11 @@ public final class TcpServer {
 
   private static Flow<ByteString, ByteString, NotUsed> sessionFlow(ActorSystem<?> system, long id, String remote,
       ClientSession.Context context, ActorRef<Connections.Command> connections) {
+    // Compression negotiated in IDENTIFY: the session sets it before it lets the decoder read on, and the
+    // client sends compressed bytes only after IDENTIFY's answer, so the switch falls between commands.
+    java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound = new java.util.concurrent.atomic.AtomicReference<>();
     ActorRef<ClientSession.Command> session =
-        system.systemActorOf(ClientSession.create(id, remote, context), "client-" + id, Props.empty());
+        system.systemActorOf(ClientSession.create(id, remote, context, inbound), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
     Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
@@ -79,7 +82,11 @@ public final class TcpServer {
         })
         .map(out -> ((ClientSession.Bytes) out).bytes());
 
+    Flow<ByteString, ByteString, NotUsed> decompress = Flow.of(ByteString.class).map(bytes -> {
+      StreamCodec codec = inbound.get();
+      return codec == null ? bytes : codec.decode(bytes);
+    });
     return Flow.fromSinkAndSourceCoupled(
-        CommandDecoder.flow(context.settings().limits()).to(toSession), fromSession);
+        decompress.via(CommandDecoder.flow(context.settings().limits())).to(toSession), fromSession);
   }
 }
