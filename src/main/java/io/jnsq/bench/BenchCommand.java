@@ -61,6 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
     String runfor;
     @Option(names = "--json", description = "also write the figures to this file as JSON")
     File json;
+    @Option(names = "--compression", defaultValue = "none", description = "negotiate snappy or deflate in IDENTIFY (default: none)")
+    String compression;
 
     InetSocketAddress tcp() {
       HostPort hp = HostPort.parse(tcpAddress);
@@ -134,7 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       workers.start(n, "bench-pub", i -> {
         String topic = topics > 1 ? common.topic + "_" + (i % topics) : common.topic;
-        try (WireClient c = new WireClient(common.tcp())) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
           byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
           int outstanding = 0;
           while (System.nanoTime() < deadline) {
@@ -183,7 +185,7 @@ public final class BenchCommand implements Callable<Integer> {
       Workers workers = new Workers();
       long start = System.nanoTime();
       workers.start(n, "bench-sub", i -> {
-        try (WireClient c = new WireClient(common.tcp())) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
           consume(c, common.topic, channel, rdy, () -> deadline, count, received, null, null);
           lastAt.accumulateAndGet(System.nanoTime(), Math::max);
         }
@@ -278,7 +280,7 @@ public final class BenchCommand implements Callable<Integer> {
           for (int i = 0; i < n; i++) {
             Histogram h = new Histogram(60_000_000_000L, 3);
             histograms.add(h);
-            subscribers.add(new Subscriber(new WireClient(common.tcp()), topic, channelName, h));
+            subscribers.add(new Subscriber(new WireClient(common.tcp(), common.compression), topic, channelName, h));
           }
         }
       }
@@ -302,7 +304,7 @@ public final class BenchCommand implements Callable<Integer> {
       publishers.start(pubCount, "bench-e2e-pub", p -> {
         String topic = topics > 1 ? common.topic + "_" + (p % topics) : common.topic;
         long offset = batchIntervalNanos * p / Math.max(1, pubCount);
-        try (WireClient c = new WireClient(common.tcp())) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
           byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
           int headerLen = ("MPUB " + topic + "\n").length() + 8;
           long next = pubStart + offset;

@@ -19,8 +19,8 @@ final class WireClient implements AutoCloseable {
   static final int MESSAGE = 2;
 
   private final Socket socket;
-  private final InputStream in;
-  final OutputStream out;
+  private InputStream in;
+  OutputStream out;
   private byte[] buf = new byte[1 << 20];
   private int start;
   private int end;
@@ -38,6 +38,63 @@ final class WireClient implements AutoCloseable {
     in = socket.getInputStream();
     out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
     out.write("  V2".getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * Connects and negotiates {@code compression} ("snappy" or "deflate"; empty: none) in IDENTIFY, as a
+   * client library does: the answer comes plain, then both directions go through the codec.
+   */
+  WireClient(InetSocketAddress address, String compression) throws IOException {
+    this(address);
+    if (compression == null || compression.isEmpty() || compression.equals("none")) return;
+    io.jnsq.tcp.StreamCodec codec = switch (compression) {
+      case "snappy" -> new io.jnsq.tcp.SnappyCodec();
+      case "deflate" -> new io.jnsq.tcp.DeflateCodec(6);
+      default -> throw new IllegalArgumentException("--compression must be snappy or deflate");
+    };
+    byte[] json = ("{\"feature_negotiation\":true,\"" + compression + "\":true}").getBytes(StandardCharsets.UTF_8);
+    out.write("IDENTIFY\n".getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[] {0, 0, (byte) (json.length >> 8), (byte) json.length});
+    out.write(json);
+    out.flush();
+    next();
+    if (type != RESPONSE || !text().contains("\"" + compression + "\":true")) throw new IOException("not granted: " + text());
+    // What was read past the answer is already compressed: it goes to the decoder first.
+    byte[] leftover = java.util.Arrays.copyOfRange(buf, start, end);
+    start = end = 0;
+    InputStream raw = in;
+    in = new InputStream() {
+      private byte[] pending = codec.decodeArray(leftover);
+      private int at;
+
+      @Override public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override public int read(byte[] b, int off, int len) throws IOException {
+        while (at == pending.length) {
+          byte[] chunk = new byte[1 << 16];
+          int n = raw.read(chunk);
+          if (n < 0) return -1;
+          pending = codec.decodeArray(java.util.Arrays.copyOf(chunk, n));
+          at = 0;
+        }
+        int n = Math.min(len, pending.length - at);
+        System.arraycopy(pending, at, b, off, n);
+        at += n;
+        return n;
+      }
+    };
+    OutputStream rawOut = socket.getOutputStream();
+    out = new BufferedOutputStream(new OutputStream() {
+      @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
+
+      @Override public void write(byte[] b, int off, int len) throws IOException {
+        rawOut.write(codec.encode(org.apache.pekko.util.ByteString.fromArray(b, off, len)).toArray());
+      }
+    }, 1 << 16);
+    expectOk();
   }
 
   byte[] buffer() { return buf; }

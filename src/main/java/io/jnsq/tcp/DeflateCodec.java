@@ -8,13 +8,13 @@ import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
 /** Raw deflate (no zlib header) both ways, as NSQ clients speak it; every write ends with a sync flush. */
-final class DeflateCodec implements StreamCodec {
+public final class DeflateCodec implements StreamCodec {
   private final Deflater deflater;
   private final Inflater inflater = new Inflater(true);
   private final byte[] outBuf = new byte[16 * 1024];
   private final byte[] inBuf = new byte[32 * 1024];
 
-  DeflateCodec(int level) {
+  public DeflateCodec(int level) {
     this.deflater = new Deflater(level, true);
   }
 

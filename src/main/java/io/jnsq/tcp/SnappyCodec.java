@@ -13,7 +13,7 @@ import org.xerial.snappy.Snappy;
  * CRC-32C), the stream NSQ clients expect; block compression is snappy-java's. Each write becomes
  * complete chunks, so nothing waits in a buffer.
  */
-final class SnappyCodec implements StreamCodec {
+public final class SnappyCodec implements StreamCodec {
   private static final ByteString STREAM_ID = ByteString.fromArray(new byte[] {
       (byte) 0xff, 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'});
   private static final int MAX_BLOCK = 65536;

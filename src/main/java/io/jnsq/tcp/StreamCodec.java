@@ -12,4 +12,9 @@ public interface StreamCodec {
   ByteString encode(ByteString plain);
 
   ByteString decode(ByteString compressed) throws IOException;
+
+  /** {@link #decode} for plain arrays. */
+  default byte[] decodeArray(byte[] compressed) throws IOException {
+    return decode(ByteString.fromArray(compressed)).toArray();
+  }
 }
