@@ -91,7 +91,7 @@ public final class ClientSession {
   private record WrappedConsumerEvent(Channel.ConsumerEvent event) implements Command {}
   private record TopicTerminated(String topic, ActorRef<Topic.Command> ref) implements Command {}
   private record ChannelTerminated(ActorRef<Channel.Command> ref) implements Command {}
-  private enum Tick implements Command { HEARTBEAT, READ_DEADLINE }
+  private enum Tick implements Command { HEARTBEAT, READ_DEADLINE, IDLE_CHECK }
 
   /** What a session needs to know about its node. */
   public record Context(
@@ -168,6 +168,7 @@ public final class ClientSession {
   private final java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound;
   private StreamCodec outCodec;
   private int plainBytes;
+  private boolean engaged;   // any command but NOP seen: not an idle connection
   private String authSecret;
   private long lastReadNanos = System.nanoTime();
 
@@ -194,6 +195,7 @@ public final class ClientSession {
     // The first read deadline (two default heartbeats = --client-timeout) also drops a client that
     // connects and never says anything, not even the magic.
     setHeartbeat(settings.heartbeatInterval().toNanos());
+    timers.startSingleTimer(Tick.IDLE_CHECK, Tick.IDLE_CHECK, settings.clientTimeout());
   }
 
   private Behavior<Command> running() {
@@ -212,6 +214,16 @@ public final class ClientSession {
         .onMessage(ChannelTerminated.class, this::onChannelTerminated)
         .onMessageEquals(Tick.HEARTBEAT, this::onHeartbeat)
         .onMessageEquals(Tick.READ_DEADLINE, this::onReadDeadline)
+        .onMessageEquals(Tick.IDLE_CHECK, () -> {
+          if (!engaged && !closed) {
+            // Only NOPs (or nothing) for a whole client timeout: nobody is using this connection.
+            log.info("client {} did not IDENTIFY, AUTH, SUB or publish within {}, closing", remoteAddress,
+                settings.clientTimeout());
+            closing = true;
+            close(true);
+          }
+          return afterWork();
+        })
         .onMessage(Shutdown.class, s -> closeAfterOwed())
         .onMessage(ReportProducer.class, this::onReportProducer)
         .onSignal(PostStop.class, s -> onStop())
@@ -267,6 +279,7 @@ public final class ClientSession {
   }
 
   private void dispatch(io.jnsq.protocol.Command c) {
+    if (!(c instanceof io.jnsq.protocol.Command.Nop)) engaged = true;
     if (!(c instanceof io.jnsq.protocol.Command.Fin || c instanceof io.jnsq.protocol.Command.Req
         || c instanceof io.jnsq.protocol.Command.Touch)) {
       flushOps();

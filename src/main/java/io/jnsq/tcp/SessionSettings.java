@@ -18,7 +18,8 @@ public record SessionSettings(
     Duration maxReqTimeout,
     int maxPendingPublishes,
     long maxOutputBacklog,
-    AuthServers auth) {   // null: no auth servers, AUTH is disabled
+    AuthServers auth,
+    int maxConnections) {   // 0: no limit   // null: no auth servers, AUTH is disabled
 
   /** Publishes a connection may have waiting for their topic before it stops reading more. */
   static final int MAX_PENDING_PUBLISHES = 64;
@@ -36,6 +37,6 @@ public record SessionSettings(
     NodeFeatures features = new NodeFeatures(false, s.snappy(), s.deflate(), s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
         s.maxMsgTimeout().toMillis(), NodeSettings.NSQ_VERSION);
     return new SessionSettings(limits, bounds, features, s.msgTimeout(), s.heartbeatInterval(), s.clientTimeout(),
-        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth);
+        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth, s.maxConnections());
   }
 }

@@ -37,13 +37,24 @@ public final class TcpServer {
   public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port,
       SessionSettings settings, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections) {
     AtomicLong ids = new AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     ClientSession.Context context = new ClientSession.Context(registry, settings);
     return Tcp.get(system).bind(host, port)
         .to(Sink.foreach(conn -> {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
-          conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
+          if (settings.maxConnections() > 0 && open.get() >= settings.maxConnections()) {
+            log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
+            conn.handleWith(Flow.fromSinkAndSourceCoupled(Sink.ignore(), Source.<ByteString>empty()), system);
+            return;
+          }
+          open.incrementAndGet();
+          conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
+              .watchTermination((mat, done) -> {
+                done.whenComplete((d, e) -> open.decrementAndGet());
+                return mat;
+              }), system);
         }))
         .run(system)
         .whenComplete((binding, error) -> {
