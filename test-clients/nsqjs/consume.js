@@ -10,7 +10,7 @@ const parseArgs = require('./args')
 
 const o = parseArgs(process.argv.slice(2), {
   host: '127.0.0.1', port: 4150, topic: 'test', channel: 'ch', readers: 1, expect: 0,
-  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false, lookupd: '', 'auth-secret': '', snappy: false, deflate: false, 'deflate-level': 6,
+  'max-in-flight': 100, 'msg-timeout': 0, take: 1, timeout: 60, 'no-fin': false, lookupd: '', 'auth-secret': '', snappy: false, deflate: false, 'deflate-level': 6, tls: false,
 })
 
 const seen = new Map()
@@ -29,6 +29,7 @@ for (let n = 0; n < o.readers; n++) {
   const opts = {maxInFlight: o['max-in-flight'], clientId: `jnsq-e2e-${n}`}
   if (o['auth-secret']) opts.authSecret = o['auth-secret']
   if (o.snappy) opts.snappy = true
+  if (o.tls) Object.assign(opts, {tls: true, tlsVerification: false})
   if (o.deflate) Object.assign(opts, {deflate: true, deflateLevel: o['deflate-level']})
   if (o.lookupd) {
     opts.lookupdHTTPAddresses = [o.lookupd]

@@ -8,7 +8,7 @@ const parseArgs = require('./args')
 
 const o = parseArgs(process.argv.slice(2), {
   host: '127.0.0.1', port: 4150, topic: 'test', count: 10, batch: 50, prefix: 'msg',
-  deferred: 0, 'defer-ms': 500, timeout: 60, 'auth-secret': '', snappy: false, deflate: false, 'deflate-level': 6,
+  deferred: 0, 'defer-ms': 500, timeout: 60, 'auth-secret': '', snappy: false, deflate: false, 'deflate-level': 6, tls: false,
 })
 
 const fail = (err) => {
@@ -20,6 +20,7 @@ setTimeout(() => fail(`timed out after ${o.timeout}s`), o.timeout * 1000).unref(
 const wopts = {clientId: 'jnsq-e2e-writer'}
 if (o['auth-secret']) wopts.authSecret = o['auth-secret']   // sends AUTH after IDENTIFY
 if (o.snappy) wopts.snappy = true
+if (o.tls) Object.assign(wopts, {tls: true, tlsVerification: false})   // test certificates are self-signed
 if (o.deflate) Object.assign(wopts, {deflate: true, deflateLevel: o['deflate-level']})
 const w = new nsq.Writer(o.host, o.port, wopts)
 w.on('error', fail)

@@ -113,6 +113,7 @@ public final class ClientSession {
     int messageCount;
 
     StreamCodec upgrade;   // compression starts after the bytes owed before this slot
+    boolean startTls;      // TLS starts after the bytes owed before this slot
 
     static Slot ready(ByteString frame) {
       Slot s = new Slot();
@@ -122,9 +123,9 @@ public final class ClientSession {
   }
 
   public static Behavior<Command> create(long connectionId, String remoteAddress, Context context,
-      java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound) {
+      java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound, java.util.concurrent.atomic.AtomicBoolean tlsPending) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new ClientSession(ctx, timers, connectionId, remoteAddress, context, inbound).running()));
+        new ClientSession(ctx, timers, connectionId, remoteAddress, context, inbound, tlsPending).running()));
   }
 
   private final ActorContext<Command> ctx;
@@ -168,6 +169,9 @@ public final class ClientSession {
   private final java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound;
   private StreamCodec outCodec;
   private int plainBytes;
+  private final java.util.concurrent.atomic.AtomicBoolean tlsPending;
+  private int tlsMarkAt = -1;   // bytes of out to write before the START_TLS marker; -1: none
+  private boolean tls;
   private boolean engaged;   // any command but NOP seen: not an idle connection
   private String authSecret;
   private long lastReadNanos = System.nanoTime();
@@ -179,9 +183,11 @@ public final class ClientSession {
   private boolean subRetried;
 
   private ClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, long connectionId,
-      String remoteAddress, Context context, java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound) {
+      String remoteAddress, Context context, java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound,
+      java.util.concurrent.atomic.AtomicBoolean tlsPending) {
     this.ctx = ctx;
     this.inbound = inbound;
+    this.tlsPending = tlsPending;
     this.timers = timers;
     this.connectionId = connectionId;
     this.remoteAddress = remoteAddress;
@@ -280,6 +286,10 @@ public final class ClientSession {
 
   private void dispatch(io.jnsq.protocol.Command c) {
     if (!(c instanceof io.jnsq.protocol.Command.Nop)) engaged = true;
+    if (settings.tlsRequired() && !tls && !(c instanceof io.jnsq.protocol.Command.Identify)) {
+      fatal("E_INVALID cannot " + c.verb() + " in current state (TLS required)");
+      return;
+    }
     if (!(c instanceof io.jnsq.protocol.Command.Fin || c instanceof io.jnsq.protocol.Command.Req
         || c instanceof io.jnsq.protocol.Command.Touch)) {
       flushOps();
@@ -371,6 +381,16 @@ public final class ClientSession {
     if (req.msgTimeoutMs() > 0) msgTimeout = Duration.ofMillis(req.msgTimeoutMs());
     sampleRate = req.sampleRate();
     owe(Slot.ready(req.featureNegotiation() ? Frames.response(n.response().toJson()) : Frames.OK));
+    if (n.response().tlsV1()) {
+      // As nsqd: the answer goes out plain, then the TLS handshake, then an OK inside TLS. The decoder is
+      // told before this batch is acknowledged, in case the client's handshake arrives first.
+      tlsPending.set(true);
+      Slot start = Slot.ready(ByteString.emptyByteString());
+      start.startTls = true;
+      owe(start);
+      owe(Slot.ready(Frames.OK));
+      tls = true;
+    }
     if (n.response().snappy() || n.response().deflate()) {
       // As nsqd: IDENTIFY's answer goes out plain, then everything is compressed, starting with an OK.
       StreamCodec codec = n.response().snappy() ? new SnappyCodec() : new DeflateCodec((int) n.response().deflateLevel());
@@ -379,9 +399,9 @@ public final class ClientSession {
       upgrade.upgrade = codec;
       owe(upgrade);
       owe(Slot.ready(Frames.OK));
-      identity = new ClientIdentity(identity.clientId(), identity.hostname(), identity.userAgent(), false,
-          n.response().snappy(), n.response().deflate());
     }
+    identity = new ClientIdentity(identity.clientId(), identity.hostname(), identity.userAgent(), tls,
+        n.response().snappy(), n.response().deflate());
   }
 
   /** Heartbeats every {@code nanos}, and a read deadline of two of them; 0 disables both, as nsqd's -1 does. */
@@ -693,6 +713,7 @@ public final class ClientSession {
         plainBytes = out.length();
         outCodec = head.upgrade;
       }
+      if (head.startTls) tlsMarkAt = out.length();
       if (!closed) out.append(head.frame);
       if (head.fatal || head.silentClose) {
         closeNow = true;
@@ -717,13 +738,23 @@ public final class ClientSession {
    * stall, not the size of a large delivery.
    */
   private void flushOutput() {
-    if (writer == null || writing || out.length() == 0 || closed) return;
+    if (writer == null || writing || closed) return;
+    if (tlsMarkAt == 0) {
+      writer.tell(new Bytes(StartTls.START));   // the TLS stage turns into the server end here
+      tlsMarkAt = -1;
+      writing = true;
+      writeStartedNanos = System.nanoTime();
+      return;
+    }
+    if (out.length() == 0) return;
     ByteString all = out.result();
     out = new ByteStringBuilder();
-    if (all.size() > MAX_WRITE) {
-      out.append(all.drop(MAX_WRITE));
-      all = all.take(MAX_WRITE);
+    int limit = tlsMarkAt > 0 ? Math.min(MAX_WRITE, tlsMarkAt) : MAX_WRITE;
+    if (all.size() > limit) {
+      out.append(all.drop(limit));
+      all = all.take(limit);
     }
+    if (tlsMarkAt > 0) tlsMarkAt -= all.size();
     if (outCodec != null) {
       int plain = Math.min(plainBytes, all.size());
       plainBytes -= plain;

@@ -19,7 +19,9 @@ public record SessionSettings(
     int maxPendingPublishes,
     long maxOutputBacklog,
     AuthServers auth,
-    int maxConnections) {   // 0: no limit   // null: no auth servers, AUTH is disabled
+    int maxConnections,   // 0: no limit
+    TlsContexts tls,      // null: no TLS
+    boolean tlsRequired) {   // null: no auth servers, AUTH is disabled
 
   /** Publishes a connection may have waiting for their topic before it stops reading more. */
   static final int MAX_PENDING_PUBLISHES = 64;
@@ -27,6 +29,15 @@ public record SessionSettings(
   static final long MAX_OUTPUT_BACKLOG = 4L << 20;
 
   public static SessionSettings from(NodeSettings s) {
+    TlsContexts tls = null;
+    if (!s.tlsCert().isEmpty() || !s.tlsKey().isEmpty()) {
+      try {
+        tls = TlsContexts.load(s.tlsCert(), s.tlsKey(), s.tlsRootCaFile(), s.tlsClientAuthPolicy(), s.tlsMinVersion());
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+    boolean tlsRequired = tls != null && (!s.tlsRequired().equals("false") || !s.tlsClientAuthPolicy().isEmpty());
     Limits limits = new Limits(s.maxMsgSize(), s.maxBodySize(), s.maxRdyCount(), s.maxReqTimeout().toMillis());
     IdentifyBounds bounds = new IdentifyBounds(
         s.maxHeartbeatInterval().toMillis(), s.maxOutputBufferSize(), s.minOutputBufferTimeout().toMillis(),
@@ -34,9 +45,9 @@ public record SessionSettings(
         16384, s.outputBufferTimeout().toMillis(), s.msgTimeout().toMillis(), s.maxDeflateLevel());
     AuthServers auth = s.authHttpAddresses().isEmpty() ? null
         : new AuthServers(s.authHttpAddresses(), s.httpClientConnectTimeout(), s.httpClientRequestTimeout());
-    NodeFeatures features = new NodeFeatures(false, s.snappy(), s.deflate(), s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
+    NodeFeatures features = new NodeFeatures(tls != null, s.snappy(), s.deflate(), s.maxDeflateLevel(), auth != null, s.maxRdyCount(),
         s.maxMsgTimeout().toMillis(), NodeSettings.NSQ_VERSION);
     return new SessionSettings(limits, bounds, features, s.msgTimeout(), s.heartbeatInterval(), s.clientTimeout(),
-        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth, s.maxConnections());
+        s.maxReqTimeout(), MAX_PENDING_PUBLISHES, MAX_OUTPUT_BACKLOG, auth, s.maxConnections(), tls, tlsRequired);
   }
 }

@@ -68,8 +68,9 @@ public final class TcpServer {
     // Compression negotiated in IDENTIFY: the session sets it before it lets the decoder read on, and the
     // client sends compressed bytes only after IDENTIFY's answer, so the switch falls between commands.
     java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound = new java.util.concurrent.atomic.AtomicReference<>();
-    ActorRef<ClientSession.Command> session =
-        system.systemActorOf(ClientSession.create(id, remote, context, inbound), "client-" + id, Props.empty());
+    java.util.concurrent.atomic.AtomicBoolean tlsPending = new java.util.concurrent.atomic.AtomicBoolean();
+    ActorRef<ClientSession.Command> session = system.systemActorOf(
+        ClientSession.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
     Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
@@ -97,7 +98,10 @@ public final class TcpServer {
       StreamCodec codec = inbound.get();
       return codec == null ? bytes : codec.decode(bytes);
     });
-    return Flow.fromSinkAndSourceCoupled(
+    Flow<ByteString, ByteString, NotUsed> app = Flow.fromSinkAndSourceCoupled(
         decompress.via(CommandDecoder.flow(context.settings().limits())).to(toSession), fromSession);
+    TlsContexts tls = context.settings().tls();
+    if (tls == null) return app;
+    return org.apache.pekko.stream.javadsl.BidiFlow.fromGraph(new StartTls(tls::serverEngine, tlsPending)).join(app);
   }
 }
