@@ -172,13 +172,34 @@ public final class Node {
           if (settings.httpAddress() == null) return CompletableFuture.completedFuture(Map.entry(tcp, Optional.<ServerBinding>empty()));
           NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get,
               addresses -> lookupd.tell(new ExternalLookupd.SetAddresses(addresses)));
-          return Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port())
-              .bind(api.route())
+          // With TLS, the same API is also served over HTTPS; --tls-required=true turns plain HTTP away.
+          io.jnsq.tcp.TlsContexts tls = sessionSettings.tls();
+          AtomicInteger httpsPort = new AtomicInteger();
+          boolean refusePlain = tls != null && settings.tlsRequired().equals("true");
+          org.apache.pekko.http.javadsl.server.Route plain = refusePlain
+              ? org.apache.pekko.http.javadsl.server.Directives.extractRequest(req -> org.apache.pekko.http.javadsl.server.Directives.complete(
+                  org.apache.pekko.http.javadsl.model.HttpResponse.create()
+                      .withStatus(org.apache.pekko.http.javadsl.model.StatusCodes.FORBIDDEN)
+                      .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("X-NSQ-Content-Type", "nsq; version=1.0"))
+                      .withEntity(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON,
+                          "{\"message\":\"TLS_REQUIRED\",\"https_port\":" + httpsPort.get() + "}")))
+              : api.route();
+          CompletionStage<Optional<ServerBinding>> https = tls == null ? CompletableFuture.completedFuture(Optional.empty())
+              : Http.get(system).newServerAt(settings.httpsAddress().host(), settings.httpsAddress().port())
+                  .enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls.context()))
+                  .bind(api.route())
+                  .thenApply(b -> {
+                    httpsPort.set(b.localAddress().getPort());
+                    log.info("HTTPS: listening on {}", b.localAddress());
+                    return Optional.of(b);
+                  });
+          return https.thenCompose(secure -> Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port())
+              .bind(plain)
               .thenApply(http -> {
                 httpPort.set(http.localAddress().getPort());
                 log.info("HTTP: listening on {}", http.localAddress());
                 return Map.entry(tcp, Optional.of(http));
-              })
+              }))
               .exceptionally(e -> {
                 tcp.unbind();
                 throw e instanceof CompletionException ce ? ce : new CompletionException(e);

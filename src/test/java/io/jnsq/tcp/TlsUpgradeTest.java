@@ -66,6 +66,15 @@ class TlsUpgradeTest {
       NsqTestClient.Frame f = c.withBody("PUB t", "x".getBytes()).read();
       assertEquals("E_INVALID cannot PUB in current state (TLS required)", f.text());
       assertTrue(c.closedByServer());
+      var http = java.net.http.HttpClient.newHttpClient();
+      var plain = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + node.httpAddress().getPort() + "/stats")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(403, plain.statusCode());
+      assertTrue(plain.body().startsWith("{\"message\":\"TLS_REQUIRED\",\"https_port\":"), plain.body());
+      int httpsPort = Integer.parseInt(plain.body().replaceAll("[^0-9]", ""));
+      var secure = java.net.http.HttpClient.newBuilder().sslContext(trustAll()).build().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("https://localhost:" + httpsPort + "/ping")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals("OK", secure.body(), "the API answers over HTTPS");
     } finally {
       node.stop().toCompletableFuture().join();
     }
