@@ -63,6 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
     File json;
     @Option(names = "--compression", defaultValue = "none", description = "negotiate snappy or deflate in IDENTIFY (default: none)")
     String compression;
+    @Option(names = "--tls", description = "upgrade to TLS in IDENTIFY (the node's certificate is not checked)")
+    boolean tls;
 
     InetSocketAddress tcp() {
       HostPort hp = HostPort.parse(tcpAddress);
@@ -136,7 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       workers.start(n, "bench-pub", i -> {
         String topic = topics > 1 ? common.topic + "_" + (i % topics) : common.topic;
-        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression, common.tls)) {
           byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
           int outstanding = 0;
           while (System.nanoTime() < deadline) {
@@ -185,7 +187,7 @@ public final class BenchCommand implements Callable<Integer> {
       Workers workers = new Workers();
       long start = System.nanoTime();
       workers.start(n, "bench-sub", i -> {
-        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression, common.tls)) {
           consume(c, common.topic, channel, rdy, () -> deadline, count, received, null, null);
           lastAt.accumulateAndGet(System.nanoTime(), Math::max);
         }
@@ -280,7 +282,7 @@ public final class BenchCommand implements Callable<Integer> {
           for (int i = 0; i < n; i++) {
             Histogram h = new Histogram(60_000_000_000L, 3);
             histograms.add(h);
-            subscribers.add(new Subscriber(new WireClient(common.tcp(), common.compression), topic, channelName, h));
+            subscribers.add(new Subscriber(new WireClient(common.tcp(), common.compression, common.tls), topic, channelName, h));
           }
         }
       }
@@ -304,7 +306,7 @@ public final class BenchCommand implements Callable<Integer> {
       publishers.start(pubCount, "bench-e2e-pub", p -> {
         String topic = topics > 1 ? common.topic + "_" + (p % topics) : common.topic;
         long offset = batchIntervalNanos * p / Math.max(1, pubCount);
-        try (WireClient c = new WireClient(common.tcp(), common.compression)) {
+        try (WireClient c = new WireClient(common.tcp(), common.compression, common.tls)) {
           byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
           int headerLen = ("MPUB " + topic + "\n").length() + 8;
           long next = pubStart + offset;

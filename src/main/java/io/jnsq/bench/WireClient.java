@@ -44,25 +44,55 @@ final class WireClient implements AutoCloseable {
    * Connects and negotiates {@code compression} ("snappy" or "deflate"; empty: none) in IDENTIFY, as a
    * client library does: the answer comes plain, then both directions go through the codec.
    */
-  WireClient(InetSocketAddress address, String compression) throws IOException {
+  WireClient(InetSocketAddress address, String compression, boolean tls) throws IOException {
     this(address);
-    if (compression == null || compression.isEmpty() || compression.equals("none")) return;
-    io.jnsq.tcp.StreamCodec codec = switch (compression) {
-      case "snappy" -> new io.jnsq.tcp.SnappyCodec();
-      case "deflate" -> new io.jnsq.tcp.DeflateCodec(6);
-      default -> throw new IllegalArgumentException("--compression must be snappy or deflate");
-    };
-    byte[] json = ("{\"feature_negotiation\":true,\"" + compression + "\":true}").getBytes(StandardCharsets.UTF_8);
+    boolean compress = compression != null && !compression.isEmpty() && !compression.equals("none");
+    if (!compress && !tls) return;
+    String ask = "{\"feature_negotiation\":true" + (tls ? ",\"tls_v1\":true" : "")
+        + (compress ? ",\"" + compression + "\":true" : "") + "}";
+    byte[] json = ask.getBytes(StandardCharsets.UTF_8);
     out.write("IDENTIFY\n".getBytes(StandardCharsets.US_ASCII));
     out.write(new byte[] {0, 0, (byte) (json.length >> 8), (byte) json.length});
     out.write(json);
     out.flush();
     next();
-    if (type != RESPONSE || !text().contains("\"" + compression + "\":true")) throw new IOException("not granted: " + text());
+    if (type != RESPONSE || (tls && !text().contains("\"tls_v1\":true"))) throw new IOException("TLS not granted: " + text());
+    InputStream rawIn = in;
+    OutputStream rawOut = socket.getOutputStream();
+    if (tls) {
+      // Load generators only: the node's certificate is not checked.
+      javax.net.ssl.SSLSocket s;
+      try {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+          @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+          @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+          @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(socket, address.getHostString(), address.getPort(), true);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IOException(e);
+      }
+      s.setUseClientMode(true);
+      s.startHandshake();
+      rawIn = s.getInputStream();
+      rawOut = s.getOutputStream();
+      in = rawIn;
+      out = new BufferedOutputStream(rawOut, 1 << 16);
+      start = end = 0;
+      expectOk();
+    }
+    if (!compress) return;
+    if (!text().contains("\"" + compression + "\":true") && !tls) throw new IOException("not granted: " + text());
+    io.jnsq.tcp.StreamCodec codec = switch (compression) {
+      case "snappy" -> new io.jnsq.tcp.SnappyCodec();
+      case "deflate" -> new io.jnsq.tcp.DeflateCodec(6);
+      default -> throw new IllegalArgumentException("--compression must be snappy or deflate");
+    };
     // What was read past the answer is already compressed: it goes to the decoder first.
     byte[] leftover = java.util.Arrays.copyOfRange(buf, start, end);
     start = end = 0;
-    InputStream raw = in;
+    InputStream raw = rawIn;
     in = new InputStream() {
       private byte[] pending = codec.decodeArray(leftover);
       private int at;
@@ -86,12 +116,13 @@ final class WireClient implements AutoCloseable {
         return n;
       }
     };
-    OutputStream rawOut = socket.getOutputStream();
+    OutputStream sink = rawOut;
     out = new BufferedOutputStream(new OutputStream() {
       @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
 
       @Override public void write(byte[] b, int off, int len) throws IOException {
-        rawOut.write(codec.encode(org.apache.pekko.util.ByteString.fromArray(b, off, len)).toArray());
+        sink.write(codec.encode(org.apache.pekko.util.ByteString.fromArray(b, off, len)).toArray());
+        sink.flush();
       }
     }, 1 << 16);
     expectOk();

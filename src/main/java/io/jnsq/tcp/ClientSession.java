@@ -436,7 +436,7 @@ public final class ClientSession {
   private void askAuthServer(boolean renewal) {
     waitingFor = "AUTH";
     String ip = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
-    ctx.pipeToSelf(settings.auth().query(ip, false, authSecret, ""),
+    ctx.pipeToSelf(settings.auth().query(ip, tls, authSecret, ""),
         (g, error) -> new AuthAnswered(g, error, renewal));
   }
 

@@ -55,6 +55,13 @@ public final class TlsContexts {
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(ks, none);
       TrustManagerFactory tmf = null;
+      String policy = clientAuthPolicy == null ? "" : clientAuthPolicy;
+      if (!policy.isEmpty() && !policy.equals("require") && !policy.equals("require-verify")) {
+        throw new IOException("--tls-client-auth-policy must be require or require-verify");
+      }
+      if (policy.equals("require-verify") && (rootCaFile == null || rootCaFile.isEmpty())) {
+        throw new IOException("--tls-client-auth-policy=require-verify needs --tls-root-ca-file");
+      }
       if (rootCaFile != null && !rootCaFile.isEmpty()) {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -66,12 +73,24 @@ public final class TlsContexts {
         tmf.init(trust);
       }
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+      // "require": any client certificate will do, as with nsqd; "require-verify": it must chain to the CA.
+      javax.net.ssl.TrustManager[] trust = policy.equals("require") ? new javax.net.ssl.TrustManager[] {ANY_CLIENT}
+          : tmf == null ? null : tmf.getTrustManagers();
+      ctx.init(kmf.getKeyManagers(), trust, null);
       return new TlsContexts(ctx, clientAuthPolicy == null ? "" : clientAuthPolicy, protocolsFrom(minVersion));
     } catch (GeneralSecurityException e) {
       throw new IOException("TLS setup failed: " + e.getMessage(), e);
     }
   }
+
+  private static final javax.net.ssl.X509TrustManager ANY_CLIENT = new javax.net.ssl.X509TrustManager() {
+    @Override public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+    @Override public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType)
+        throws java.security.cert.CertificateException {
+      throw new java.security.cert.CertificateException("this node does not connect to TLS servers");
+    }
+    @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+  };
 
   private static PrivateKey privateKey(String pem, String file) throws IOException, GeneralSecurityException {
     Matcher m = PEM.matcher(pem);
