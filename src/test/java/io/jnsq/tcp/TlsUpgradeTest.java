@@ -80,6 +80,38 @@ class TlsUpgradeTest {
     }
   }
 
+  /** IDENTIFY with tls_v1, then a handshake with {@code client}; returns the first frame inside TLS. */
+  private static String upgrade(Node node, SSLContext client) throws Exception {
+    try (Socket plain = new Socket("127.0.0.1", node.tcpAddress().getPort())) {
+      plain.setSoTimeout(5000);
+      OutputStream out = plain.getOutputStream();
+      out.write("  V2".getBytes(StandardCharsets.US_ASCII));
+      out.write(NsqTestClient.lineWithBody("IDENTIFY", "{\"feature_negotiation\":true,\"tls_v1\":true}".getBytes()));
+      out.flush();
+      readFrame(new DataInputStream(plain.getInputStream()));
+      SSLSocket tls = (SSLSocket) client.getSocketFactory().createSocket(plain, "localhost", node.tcpAddress().getPort(), true);
+      tls.setUseClientMode(true);
+      tls.startHandshake();
+      return readFrame(new DataInputStream(tls.getInputStream()));
+    }
+  }
+
+  @Test
+  void clientCertificatesAreRequiredWhenThePolicySaysSo(@TempDir Path dir) throws Exception {
+    Path[] server = TestCerts.make(java.nio.file.Files.createDirectories(dir.resolve("server")));
+    Path[] client = TestCerts.make(java.nio.file.Files.createDirectories(dir.resolve("client")));
+    Node node = TestNodes.start(new HashMap<>(Map.of("tls-cert", server[0].toString(), "tls-key", server[1].toString(),
+        "tls-client-auth-policy", "require")));
+    try {
+      org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> upgrade(node, trustAll()),
+          "without a client certificate the handshake fails");
+      SSLContext withCert = TlsContexts.load(client[0].toString(), client[1].toString(), server[0].toString(), "", "tls1.2").context();
+      assertEquals("0 OK", upgrade(node, withCert));
+    } finally {
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
   @Test
   void identifyThenHandshakeThenOkInsideTls(@TempDir Path dir) throws Exception {
     Path[] files = TestCerts.make(dir);
