@@ -80,19 +80,25 @@ class TlsUpgradeTest {
     }
   }
 
-  /** IDENTIFY with tls_v1, then a handshake with {@code client}; returns the first frame inside TLS. */
+  /** On {@code plain}: the magic, IDENTIFY with tls_v1 (its answer is checked), then a handshake with {@code client}. */
+  private static SSLSocket handshake(Socket plain, Node node, SSLContext client) throws Exception {
+    plain.setSoTimeout(5000);
+    OutputStream out = plain.getOutputStream();
+    out.write("  V2".getBytes(StandardCharsets.US_ASCII));
+    out.write(NsqTestClient.lineWithBody("IDENTIFY", "{\"feature_negotiation\":true,\"tls_v1\":true}".getBytes()));
+    out.flush();
+    String answer = readFrame(new DataInputStream(plain.getInputStream()));
+    assertTrue(answer.contains("\"tls_v1\":true"), answer);
+    SSLSocket tls = (SSLSocket) client.getSocketFactory().createSocket(plain, "localhost", node.tcpAddress().getPort(), true);
+    tls.setUseClientMode(true);
+    tls.startHandshake();
+    return tls;
+  }
+
+  /** The first frame inside TLS after the upgrade. */
   private static String upgrade(Node node, SSLContext client) throws Exception {
     try (Socket plain = new Socket("127.0.0.1", node.tcpAddress().getPort())) {
-      plain.setSoTimeout(5000);
-      OutputStream out = plain.getOutputStream();
-      out.write("  V2".getBytes(StandardCharsets.US_ASCII));
-      out.write(NsqTestClient.lineWithBody("IDENTIFY", "{\"feature_negotiation\":true,\"tls_v1\":true}".getBytes()));
-      out.flush();
-      readFrame(new DataInputStream(plain.getInputStream()));
-      SSLSocket tls = (SSLSocket) client.getSocketFactory().createSocket(plain, "localhost", node.tcpAddress().getPort(), true);
-      tls.setUseClientMode(true);
-      tls.startHandshake();
-      return readFrame(new DataInputStream(tls.getInputStream()));
+      return readFrame(new DataInputStream(handshake(plain, node, client).getInputStream()));
     }
   }
 
@@ -117,16 +123,7 @@ class TlsUpgradeTest {
     Path[] files = TestCerts.make(dir);
     Node node = TestNodes.start(new HashMap<>(Map.of("tls-cert", files[0].toString(), "tls-key", files[1].toString())));
     try (Socket plain = new Socket("127.0.0.1", node.tcpAddress().getPort())) {
-      plain.setSoTimeout(5000);
-      OutputStream out = plain.getOutputStream();
-      out.write("  V2".getBytes(StandardCharsets.US_ASCII));
-      out.write(NsqTestClient.lineWithBody("IDENTIFY", "{\"feature_negotiation\":true,\"tls_v1\":true}".getBytes()));
-      out.flush();
-      String answer = readFrame(new DataInputStream(plain.getInputStream()));
-      assertTrue(answer.contains("\"tls_v1\":true"), answer);
-      SSLSocket tls = (SSLSocket) trustAll().getSocketFactory().createSocket(plain, "localhost", node.tcpAddress().getPort(), true);
-      tls.setUseClientMode(true);
-      tls.startHandshake();
+      SSLSocket tls = handshake(plain, node, trustAll());
       DataInputStream in = new DataInputStream(tls.getInputStream());
       assertEquals("0 OK", readFrame(in));
       tls.getOutputStream().write(NsqTestClient.lineWithBody("PUB over_tls", "secret".getBytes()));
