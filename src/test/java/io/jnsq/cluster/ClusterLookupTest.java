@@ -90,7 +90,8 @@ class ClusterLookupTest {
         ? post(a.httpAddress(), "/topic/create?topic=clicks").statusCode() : 200);
     assertEquals(200, post(a.httpAddress(), "/channel/create?topic=clicks&channel=archive").statusCode());
     for (Node n : nodes) {
-      HttpResponse<String> r = await(n.lookupHttpAddress(), "/lookup?topic=clicks", x -> hasProducer(x, a));
+      HttpResponse<String> r = await(n.lookupHttpAddress(), "/lookup?topic=clicks",
+          x -> hasProducer(x, a) && x.body().contains("\"archive\""));
       JsonNode body = JSON.readTree(r.body());
       assertEquals("[\"archive\"]", body.path("channels").toString());
       JsonNode p = body.path("producers").get(0);

@@ -66,7 +66,9 @@ class ClusterIT {
       for (int i = 0; i < 20; i++) body.append("order-").append(i).append('\n');
       assertEquals(200, n1.post("/mpub?topic=orders", body.toString()).statusCode());
       long published = System.nanoTime();
-      HttpResponse<String> found = await(n3, "/lookup?topic=orders", r -> lists(r, n1), Duration.ofSeconds(30));
+      // The topic and its channel replicate as one entry per change: wait for the state with both.
+      HttpResponse<String> found = await(n3, "/lookup?topic=orders", r -> lists(r, n1) && r.body().contains("\"work\""),
+          Duration.ofSeconds(30));
       double seenSeconds = (System.nanoTime() - published) / 1e9;
       JsonNode lookup = JSON.readTree(found.body());
       assertEquals("[\"work\"]", lookup.path("channels").toString());
