@@ -53,14 +53,4 @@ for r in $(seq 1 "$RUNS"); do
   stop_node
 done
 
-machine="$work/machine.txt"
-{
-  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%M:%SZ), RUNS=$RUNS"
-  echo "cores: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-  echo "memory: $(free -h | awk '/Mem:/ {print $2}'); disk: $(df -h "$work" | awk 'NR==2 {print $1}')"
-  java -version 2>&1 | head -1
-  echo "node JVM: $NODE_JVM_OPTS"
-} > "$machine"
-java $BENCH_JVM_OPTS -jar target/jnsq.jar bench summarize "$results" --machine "$machine" \
-  --title "jnsq disk benchmark $stamp ($commit)" --out "bench/results/$stamp-$commit-disk"
-echo "written: bench/results/$stamp-$commit-disk.json and .md"
+summarize "jnsq disk benchmark" "-disk" "RUNS=$RUNS"

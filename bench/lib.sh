@@ -27,3 +27,19 @@ stop_node() {
 bench() { java $BENCH_JVM_OPTS -jar target/jnsq.jar bench "$@" --tcp-address 127.0.0.1:$tcp --http-address 127.0.0.1:$http --node-pid $node_pid; }
 json_field() { grep -o "\"$2\" : [0-9.]*" "$1" | head -1 | grep -o '[0-9.]*$'; }
 
+
+# Writes the machine's description and the medians of every scenario in $results to
+# bench/results/<stamp>-<commit><suffix>.json and .md.  summarize <title> <suffix> <settings line>
+summarize() {
+  local machine="$work/machine.txt"
+  {
+    echo "commit $commit, $(date -u +%Y-%m-%dT%H:%M:%SZ), $3"
+    echo "cores: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+    echo "memory: $(free -h | awk '/Mem:/ {print $2}'); disk: $(df -h "$work" | awk 'NR==2 {print $1}')"
+    java -version 2>&1 | head -1
+    echo "node JVM: $NODE_JVM_OPTS"
+  } > "$machine"
+  java $BENCH_JVM_OPTS -jar target/jnsq.jar bench summarize "$results" --machine "$machine" \
+    --title "$1 $stamp ($commit)" --out "bench/results/$stamp-$commit$2"
+  echo "written: bench/results/$stamp-$commit$2.json and .md"
+}
