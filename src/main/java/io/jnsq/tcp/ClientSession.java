@@ -132,6 +132,7 @@ public final class ClientSession {
   private final TimerScheduler<Command> timers;
   private final long connectionId;
   private final String remoteAddress;
+  private final String remoteIp;   // remoteAddress without the port
   private final ActorRef<TopicRegistry.Command> registry;
   private final SessionSettings settings;
   private final long connectTs = System.currentTimeMillis() / 1000;
@@ -195,8 +196,8 @@ public final class ClientSession {
     this.settings = context.settings();
     this.publishAdapter = ctx.messageAdapter(Topic.PublishResult.class, WrappedPublishResult::new);
     this.consumerAdapter = ctx.messageAdapter(Channel.ConsumerEvent.class, WrappedConsumerEvent::new);
-    String ip = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
-    this.identity = new ClientIdentity(ip, ip, "", false, false, false);
+    this.remoteIp = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
+    this.identity = new ClientIdentity(remoteIp, remoteIp, "", false, false, false);
     this.msgTimeout = settings.msgTimeout();
     // The first read deadline (two default heartbeats = --client-timeout) also drops a client that
     // connects and never says anything, not even the magic.
@@ -295,11 +296,11 @@ public final class ClientSession {
       flushOps();
     }
     if (c instanceof io.jnsq.protocol.Command.Pub p) {
-      publish("PUB", p.topic(), List.of(p.body()), 0);
+      publish(p, "PUB", p.topic(), List.of(p.body()), 0);
     } else if (c instanceof io.jnsq.protocol.Command.MPub m) {
-      publish("MPUB", m.topic(), m.bodies(), 0);
+      publish(m, "MPUB", m.topic(), m.bodies(), 0);
     } else if (c instanceof io.jnsq.protocol.Command.DPub d) {
-      publish("DPUB", d.topic(), List.of(d.body()), d.deferMs());
+      publish(d, "DPUB", d.topic(), List.of(d.body()), d.deferMs());
     } else if (c instanceof io.jnsq.protocol.Command.Fin f) {
       if (requireConsuming("FIN")) {
         boolean hex = MessageIds.isHex(f.id());
@@ -435,8 +436,7 @@ public final class ClientSession {
   /** Asks the auth servers about this connection's secret; input waits for the answer. */
   private void askAuthServer(boolean renewal) {
     waitingFor = "AUTH";
-    String ip = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
-    ctx.pipeToSelf(settings.auth().query(ip, tls, authSecret, ""),
+    ctx.pipeToSelf(settings.auth().query(remoteIp, tls, authSecret, ""),
         (g, error) -> new AuthAnswered(g, error, renewal));
   }
 
@@ -618,19 +618,13 @@ public final class ClientSession {
 
   // ---------------------------------------------------------------- PUB, MPUB, DPUB
 
-  private void publish(String verb, String topic, List<ByteString> bodies, long deferMs) {
-    if (settings.auth() != null && !authorized(verb, topic, "", verb.equals("MPUB")
-        ? new io.jnsq.protocol.Command.MPub(topic, bodies)
-        : verb.equals("DPUB") ? new io.jnsq.protocol.Command.DPub(topic, deferMs, bodies.get(0))
-        : new io.jnsq.protocol.Command.Pub(topic, bodies.get(0)))) {
-      return;
-    }
+  /** {@code command} is the PUB, MPUB or DPUB itself, put back at the front of the input when it has to wait. */
+  private void publish(io.jnsq.protocol.Command command, String verb, String topic, List<ByteString> bodies, long deferMs) {
+    if (!authorized(verb, topic, "", command)) return;
     ActorRef<Topic.Command> t = topics.get(topic);
     if (t == null) {
       // Put the command back and wait for the topic's address: later commands keep their order.
-      pendingInput.addFirst(verb.equals("MPUB") ? new io.jnsq.protocol.Command.MPub(topic, bodies)
-          : verb.equals("DPUB") ? new io.jnsq.protocol.Command.DPub(topic, deferMs, bodies.get(0))
-          : new io.jnsq.protocol.Command.Pub(topic, bodies.get(0)));
+      pendingInput.addFirst(command);
       waitingFor = "TOPIC " + topic;
       registry.tell(new TopicRegistry.GetTopic(topic, true, ctx.messageAdapter(TopicRegistry.TopicLookup.class, WrappedTopicLookup::new)));
       return;
