@@ -63,7 +63,7 @@ public final class NsqdApi extends AllDirectives {
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
       NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort,
-      java.util.function.Consumer<List<String>> onLookupdChange) {
+      java.util.function.Consumer<List<String>> onLookupdChange, io.jnsq.auth.AuthServers authServers) {
     this.system = system;
     this.registry = registry;
     this.connections = connections;
@@ -72,8 +72,7 @@ public final class NsqdApi extends AllDirectives {
     this.tcpPort = tcpPort;
     this.httpPort = httpPort;
     this.options = new RuntimeOptions(settings, httpPort, onLookupdChange);
-    this.auth = settings.authHttpAddresses().isEmpty() ? null : new HttpAuth(new io.jnsq.auth.AuthServers(
-        settings.authHttpAddresses(), settings.httpClientConnectTimeout(), settings.httpClientRequestTimeout()));
+    this.auth = authServers == null ? null : new HttpAuth(authServers);
     Set<HttpMethod> get = Set.of(HttpMethods.GET);
     Set<HttpMethod> post = Set.of(HttpMethods.POST);
     // nsqd answers 500 with its health text while a disk write is failing.

@@ -18,7 +18,7 @@ public record SessionSettings(
     Duration maxReqTimeout,
     int maxPendingPublishes,
     long maxOutputBacklog,
-    AuthServers auth,
+    AuthServers auth,     // shared with the HTTP API's checks
     int maxConnections,   // 0: no limit
     TlsContexts tls,      // null: no TLS
     boolean tlsRequired) {   // null: no auth servers, AUTH is disabled
