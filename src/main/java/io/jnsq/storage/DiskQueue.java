@@ -68,7 +68,6 @@ public final class DiskQueue {
   private long sealedFile = -1;     // a full segment whose size is known, so reads need not ask per record
   private long sealedSize;
 
-  private long committedSeq;
   private final ArrayDeque<long[]> uncommitted = new ArrayDeque<>();   // {seq, file, posAfter}
   private long commitFile;
   private long commitPos;
@@ -93,9 +92,6 @@ public final class DiskQueue {
     q.recover();
     return q;
   }
-
-  /** File name of the metadata of the queue named {@code name} (for tests and deletion). */
-  public static String metaFile(String name) { return name + ".diskqueue.meta.dat"; }
 
   private String segment(long n) { return String.format("%s.%06d.dat", prefix, n); }
 
@@ -273,9 +269,6 @@ public final class DiskQueue {
   /** Corrupt or missing stretches skipped so far. */
   public long corruptions() { return corruptions; }
 
-  /** Sequence number of the last record read (the first record read is 1). */
-  public long lastReadSeq() { return readSeq; }
-
   /** Reads up to {@code max} records, skipping (and counting) corrupt ones. */
   public List<Read> read(int max) throws IOException {
     List<Read> out = new ArrayList<>(Math.min(max, 1024));
@@ -284,9 +277,7 @@ public final class DiskQueue {
       if (r == null) break;
       out.add(r);
     }
-    if (out.isEmpty() || (readFile == writeFile && readPos >= writePos)) {
-      if (depth != 0 && readFile == writeFile && readPos >= writePos) depth = 0;
-    }
+    if (readFile == writeFile && readPos >= writePos) depth = 0;   // all read: skipped corrupt records leave no count behind
     return out;
   }
 
@@ -431,7 +422,6 @@ public final class DiskQueue {
     long[] last = null;
     while (!uncommitted.isEmpty() && uncommitted.peekFirst()[0] <= seq) last = uncommitted.pollFirst();
     if (last != null) {
-      committedSeq = last[0];
       commitFile = last[1];
       commitPos = last[2];
       metaDirty = true;
@@ -534,7 +524,6 @@ public final class DiskQueue {
     readPos = commitPos = 0;
     depth = 0;
     uncommitted.clear();
-    committedSeq = readSeq;
     writesSinceSync = 0;
     storage.storeAtomically(meta(), ("0\n" + writeFile + ",0\n" + writeFile + ",0\n").getBytes(StandardCharsets.US_ASCII));
     metaDirty = false;

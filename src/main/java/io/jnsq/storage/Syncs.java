@@ -28,8 +28,6 @@ public final class Syncs {
     this.lastMetaNanos = nowNanos;
   }
 
-  public boolean running() { return running; }
-
   /** Starts a sync unless one is running; returns its completion (the job, run) or null. */
   public CompletionStage<DiskQueue.SyncJob> start(long nowNanos, boolean withMeta) {
     if (running) return null;
