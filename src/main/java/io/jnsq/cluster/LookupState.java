@@ -68,6 +68,9 @@ public final class LookupState {
   /** A snapshot for the HTTP API. */
   public record GetView(ActorRef<Registry.View> replyTo) implements Command {}
 
+  /** The membership this node last saw while it was a member (asked for as its membership ends). */
+  public record GetLastView(ActorRef<ClusterNode.LastView> replyTo) implements Command {}
+
   @SuppressWarnings("rawtypes")
   private record Updated(Replicator.UpdateResponse response) implements Command {}
 
@@ -112,7 +115,12 @@ public final class LookupState {
   private final Map<String, Registry.Entry> parsed = new HashMap<>();   // by the JSON it was read from
   private Set<String> live = new HashSet<>();
   private Set<String> members = new HashSet<>();
+  /** Every member this node has seen: only these can have departed (a joining node may be unknown yet). */
+  private final Set<String> seen = new HashSet<>();
+  private Registry.Entry ownEntry;   // what this node last published of itself
   private Registry.Producer producer;   // this node, once it is followed
+  private ClusterNode.LastView lastView;
+  private boolean selfDown;
 
   private LookupState(ActorContext<Command> ctx, Duration tombstoneLifetime, Duration inactiveTimeout) {
     this.ctx = ctx;
@@ -142,7 +150,10 @@ public final class LookupState {
           return Behaviors.same();
         })
         .onMessage(OwnTopics.class, m -> {
-          if (producer != null) putNode(selfKey, new Registry.Entry(producer, m.topics(), System.currentTimeMillis()));
+          if (producer != null) {
+            ownEntry = new Registry.Entry(producer, m.topics(), System.currentTimeMillis());
+            putNode(selfKey, ownEntry);
+          }
           return Behaviors.same();
         })
         .onMessage(ChannelsOf.class, m -> {
@@ -175,6 +186,10 @@ public final class LookupState {
           m.replyTo().tell(view());
           return Behaviors.same();
         })
+        .onMessage(GetLastView.class, m -> {
+          m.replyTo().tell(lastView);
+          return Behaviors.same();
+        })
         .onMessage(Got.class, this::onGot)
         .onMessage(Refresh.class, r -> {
           for (Key<?> key : List.of(NODES, REGISTRATIONS, TOMBSTONES)) read(key);
@@ -205,6 +220,11 @@ public final class LookupState {
     if (key.equals(NODES)) {
       nodes = ((LWWMap<String, String>) value).getEntries();
       parsed.keySet().retainAll(nodes.values());
+      // Deleted by a member that took this node for departed (a race while it joined): publish again.
+      if (ownEntry != null && !nodes.containsKey(selfKey)) {
+        log.info("lookup: this node's entry was missing from the replicated state; publishing it again");
+        putNode(selfKey, ownEntry);
+      }
     } else if (key.equals(REGISTRATIONS)) {
       registrations = ((ORSet<String>) value).getElements();
     } else if (key.equals(TOMBSTONES)) {
@@ -263,13 +283,17 @@ public final class LookupState {
     return Behaviors.same();
   }
 
-  /** Members that are up and reachable; when one was removed, the leader deletes its entries. */
+  /**
+   * Members that are up and reachable; when one this node saw was removed, the leader deletes its
+   * entries. (Entries of owners never seen are left alone: they may be a node still joining.)
+   */
   private void recomputeMembership() {
     ClusterEvent.CurrentClusterState state = cluster.state();
     Set<String> now = new HashSet<>();
     Set<String> all = new HashSet<>();
     Set<String> unreachable = new HashSet<>();
     for (Member m : state.getUnreachable()) unreachable.add(memberKey(m.uniqueAddress()));
+    rememberView(state);
     for (Member m : state.getMembers()) {
       String key = memberKey(m.uniqueAddress());
       all.add(key);
@@ -283,16 +307,43 @@ public final class LookupState {
     if (!lost.isEmpty()) log.info("lookup: hiding nodes no longer up and reachable: {}", lost);
     live = now;
     members = all;
+    seen.addAll(all);
+    Set<String> departed = new HashSet<>(seen);
+    departed.removeAll(all);
     boolean leader = state.getLeader() == null || state.getLeader().equals(self.uniqueAddress().address());
-    if (leader) {
+    if (leader && !departed.isEmpty()) {
       for (String key : List.copyOf(nodes.keySet())) {
         String owner = key.contains("|") ? key.substring(0, key.indexOf('|')) : key;
-        if (!members.contains(owner) && !owner.equals(selfKey)) {
+        if (departed.contains(owner) && !owner.equals(selfKey)) {
           log.info("lookup: removing the registrations of departed node {}", owner);
           removeNode(key);
         }
       }
     }
+  }
+
+  /**
+   * Keeps what a rejoin needs: the other members and whether all of them were going down. The view is
+   * frozen once this node is seen down, since the shutdown that follows empties the cluster's state.
+   */
+  private void rememberView(ClusterEvent.CurrentClusterState state) {
+    if (selfDown) return;
+    org.apache.pekko.actor.Address me = self.uniqueAddress().address();
+    List<org.apache.pekko.actor.Address> peers = new ArrayList<>();
+    boolean allDown = true;
+    boolean present = false;
+    for (Member m : state.getMembers()) {
+      MemberStatus s = m.status();
+      boolean going = s == MemberStatus.down() || s == MemberStatus.exiting() || s == MemberStatus.leaving() || s == MemberStatus.removed();
+      if (m.address().equals(me)) {
+        present = true;
+        selfDown = s == MemberStatus.down();
+        continue;
+      }
+      peers.add(m.address());
+      if (!going) allDown = false;
+    }
+    if (present) lastView = new ClusterNode.LastView(me, List.copyOf(peers), allDown);
   }
 
   private Registry.View view() {
