@@ -231,18 +231,33 @@ public final class Node {
 
   /** Starts (or restarts) this node's lookup cluster system and tells the registry where to report. */
   private CompletionStage<ClusterNode> startCluster() {
-    ClusterNode.Settings s = new ClusterNode.Settings(settings.clusterAddress(), settings.seedNodes(),
+    return startCluster(configuredCluster());
+  }
+
+  private ClusterNode.Settings configuredCluster() {
+    return new ClusterNode.Settings(settings.clusterAddress(), settings.seedNodes(),
         settings.lookupHttpAddress(), settings.lookupTcpAddress(), settings.broadcastAddress(),
         settings.tombstoneLifetime(), settings.inactiveProducerTimeout());
-    return ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route()).thenApply(c -> {
+  }
+
+  private CompletionStage<ClusterNode> startCluster(ClusterNode.Settings s) {
+    CompletionStage<ClusterNode> starting;
+    try {
+      starting = ClusterNode.start(config, s, (sys, state) -> new LookupApi(sys, state).route());
+    } catch (RuntimeException e) {   // e.g. remoting could not bind the cluster address
+      return CompletableFuture.failedFuture(e);
+    }
+    return starting.thenApply(c -> {
       cluster = c;
       c.state().tell(new LookupState.Follow(system, producer(c.clusterAddress().toString())));
       c.whenTerminated().thenRun(() -> {
         boolean downed = CoordinatedShutdown.get(c.system()).getShutdownReason()
             .filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
         if (downed && !stopping) {
-          log.warn("the lookup cluster stopped this node's membership (downed?); joining again in 2 s");
-          restartCluster();
+          ClusterNode.Settings again = c.lastView().toCompletableFuture().thenApply(v -> ClusterNode.rejoining(configuredCluster(), v))
+              .getNow(configuredCluster());
+          log.warn("the lookup cluster stopped this node's membership (downed?); joining again in 2 s through {}", again.seedNodes());
+          restartCluster(again);
         }
       });
       return c;
@@ -263,14 +278,15 @@ public final class Node {
         settings.broadcastAddress(), t.getPort(), h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
   }
 
-  private void restartCluster() {
+  private void restartCluster(ClusterNode.Settings s) {
     try {
       system.scheduler().scheduleOnce(Duration.ofSeconds(2), () -> {
         if (stopping) return;
-        startCluster().whenComplete((c, e) -> {
+        startCluster(s).whenComplete((c, e) -> {
           if (e != null && !stopping) {
+            // e.g. the old port is taken by now: fall back to the configured address and seeds
             log.warn("rejoining the lookup cluster failed ({}); trying again", e.getMessage());
-            restartCluster();
+            restartCluster(configuredCluster());
           }
         });
       }, system.executionContext());

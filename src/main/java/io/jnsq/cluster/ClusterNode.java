@@ -41,15 +41,51 @@ public final class ClusterNode {
   public record Settings(HostPort clusterAddress, List<String> seedNodes, HostPort lookupHttpAddress,
       HostPort lookupTcpAddress, String broadcastAddress, Duration tombstoneLifetime, Duration inactiveProducerTimeout) {}
 
+  /**
+   * What this member saw of the cluster as its membership ended: the other members' addresses, and
+   * whether every one of them was going down too (as when the split brain resolver downs all nodes).
+   */
+  public record LastView(Address self, List<Address> peers, boolean allDown) {}
+
   private final ActorSystem<LookupState.Command> system;
   private final ServerBinding http;
   private final Tcp.ServerBinding tcp;
+  private final CompletableFuture<LastView> lastView;
 
-  private ClusterNode(ActorSystem<LookupState.Command> system, ServerBinding http, Tcp.ServerBinding tcp) {
+  private ClusterNode(ActorSystem<LookupState.Command> system, ServerBinding http, Tcp.ServerBinding tcp,
+      CompletableFuture<LastView> lastView) {
     this.system = system;
     this.http = http;
     this.tcp = tcp;
+    this.lastView = lastView;
   }
+
+  /**
+   * The settings to join again with after this membership ended: the same address, and as seeds the
+   * configured ones plus every member last seen, since the configured seeds may be the very nodes that
+   * are gone. When every member was going down, this node is a seed too and all of them sort the seeds
+   * alike, so the lowest address forms the cluster again and the others join it; otherwise some member
+   * survives and this node only joins (never forming a second cluster beside the surviving one).
+   */
+  public static Settings rejoining(Settings configured, LastView view) {
+    java.util.TreeSet<String> members = new java.util.TreeSet<>(java.util.Comparator
+        .comparing((String s) -> HostPort.parse(s).host()).thenComparingInt(s -> HostPort.parse(s).port()));
+    String self = hostPort(view.self());
+    for (Address a : view.peers()) members.add(hostPort(a));
+    if (view.allDown()) members.add(self);
+    java.util.LinkedHashSet<String> seeds = new java.util.LinkedHashSet<>(members);
+    seeds.addAll(configured.seedNodes());   // after the members: a configured seed may be long gone
+    if (!view.allDown()) seeds.remove(self);
+    return new Settings(HostPort.parse(self), List.copyOf(seeds), configured.lookupHttpAddress(), configured.lookupTcpAddress(),
+        configured.broadcastAddress(), configured.tombstoneLifetime(), configured.inactiveProducerTimeout());
+  }
+
+  private static String hostPort(Address a) {
+    return a.getHost().orElse("127.0.0.1") + ":" + a.getPort().orElse(0);
+  }
+
+  /** Completes as this membership ends (downed, or stopped) with what it last saw of the cluster. */
+  public CompletionStage<LastView> lastView() { return lastView; }
 
   /** The Pekko configuration of the cluster system, on top of {@code base}. */
   static Config config(Config base, Settings s) {
@@ -71,6 +107,15 @@ public final class ClusterNode {
     ActorSystem<LookupState.Command> system = ActorSystem.create(
         LookupState.create(s.tombstoneLifetime(), s.inactiveProducerTimeout()), SYSTEM, config(base, s));
     Cluster cluster = Cluster.get(system);
+    CompletableFuture<LastView> lastView = new CompletableFuture<>();
+    LastView alone = new LastView(cluster.selfMember().address(), List.of(), true);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "remember-members", () ->
+        org.apache.pekko.actor.typed.javadsl.AskPattern.<LookupState.Command, LastView>ask(system, LookupState.GetLastView::new,
+                Duration.ofSeconds(3), system.scheduler())
+            .handle((v, e) -> {
+              lastView.complete(v == null ? alone : v);
+              return Done.getInstance();
+            }));
     if (s.seedNodes().isEmpty()) cluster.manager().tell(Join.create(cluster.selfMember().address()));
     log.info("lookup cluster: {} {}", cluster.selfMember().address(),
         s.seedNodes().isEmpty() ? "forms a cluster of its own" : "joins through " + s.seedNodes());
@@ -94,7 +139,7 @@ public final class ClusterNode {
         tcpPort.set(t.localAddress().getPort());
         log.info("lookup TCP (nsqlookupd protocol V1): listening on {}", t.localAddress());
       }
-      return new ClusterNode(system, h, t);
+      return new ClusterNode(system, h, t, lastView);
     }).whenComplete((c, error) -> {
       if (error != null) system.terminate();
     });

@@ -23,6 +23,32 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> JVM = List.of("-Xmx256m");
+  /** Every node process of the running test, whose logs a failure shows. */
+  private final List<NodeProcess> started = new java.util.ArrayList<>();
+
+  private NodeProcess start(Path dataPath, List<String> flags) throws Exception {
+    NodeProcess n = NodeProcess.start(dataPath, JVM, flags);
+    started.add(n);
+    return n;
+  }
+
+  /** The end of each node's log, so that a failure on CI says what the cluster did. */
+  private String logs() {
+    StringBuilder out = new StringBuilder();
+    for (NodeProcess n : started) {
+      try {
+        List<String> lines = Files.readAllLines(n.log);
+        out.append("\n--- ").append(n.log.getFileName()).append(" (tcp ").append(n.tcp.getPort()).append(", cluster ")
+            .append(n.clusterPort).append(")\n");
+        for (String l : lines.subList(Math.max(0, lines.size() - 40), lines.size())) {
+          out.append(l, 0, Math.min(l.length(), 300)).append('\n');
+        }
+      } catch (java.io.IOException e) {
+        out.append("\n(").append(n.log).append(" unreadable: ").append(e).append(")\n");
+      }
+    }
+    return out.toString();
+  }
 
   private static HttpResponse<String> await(NodeProcess n, String path, Predicate<HttpResponse<String>> ok, Duration limit)
       throws Exception {
@@ -50,12 +76,20 @@ class ClusterIT {
 
   @Test
   void threeNodesShareLookupAndDropAKilledOne(@TempDir Path dir) throws Exception {
+    try {
+      threeNodes(dir);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + logs(), e);
+    }
+  }
+
+  private void threeNodes(Path dir) throws Exception {
     NsqjsClient.ensureInstalled();
     Path d1 = Files.createDirectories(dir.resolve("n1"));
-    NodeProcess n1 = NodeProcess.start(d1, JVM, List.of());
+    NodeProcess n1 = start(d1, List.of());
     String seed = "127.0.0.1:" + n1.clusterPort;
-    try (NodeProcess n2 = NodeProcess.start(Files.createDirectories(dir.resolve("n2")), JVM, List.of("--seed-node", seed));
-         NodeProcess n3 = NodeProcess.start(Files.createDirectories(dir.resolve("n3")), JVM, List.of("--seed-node", seed))) {
+    try (NodeProcess n2 = start(Files.createDirectories(dir.resolve("n2")), List.of("--seed-node", seed));
+         NodeProcess n3 = start(Files.createDirectories(dir.resolve("n3")), List.of("--seed-node", seed))) {
       long formed = System.nanoTime();
       await(n3, "/nodes", r -> producers(r) == 3, Duration.ofSeconds(60));
       double formSeconds = (System.nanoTime() - formed) / 1e9;
@@ -86,7 +120,7 @@ class ClusterIT {
       await(n3, "/nodes", r -> producers(r) == 2, Duration.ofSeconds(60));
       double removedSeconds = (System.nanoTime() - killed) / 1e9;
 
-      NodeProcess again = NodeProcess.start(d1, JVM, List.of("--seed-node", "127.0.0.1:" + n2.clusterPort));
+      NodeProcess again = start(d1, List.of("--seed-node", "127.0.0.1:" + n2.clusterPort));
       try {
         long restarted = System.nanoTime();
         await(n3, "/lookup?topic=orders", r -> lists(r, again), Duration.ofSeconds(60));
