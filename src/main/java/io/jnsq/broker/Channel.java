@@ -81,6 +81,15 @@ public final class Channel {
   /** A snapshot for {@code /stats}. */
   public record GetStats(boolean includeClients, ActorRef<Stats.Channel> replyTo) implements Command {}
 
+  /** The next {@code count} queued messages in delivery order, left where they are. */
+  public record Peek(int count, ActorRef<Peeked> replyTo) implements Command {}
+
+  /** A peeked message and whether it still sits in the disk queue. */
+  public record Queued(Message message, boolean onDisk) {}
+
+  /** What {@link Peek} saw: the messages and the channel's whole depth (memory and disk). */
+  public record Peeked(List<Queued> messages, long depth) {}
+
   private record Scan() implements Command {}
 
   private record SyncFinished(DiskQueue.SyncJob job) implements Command {}
@@ -252,6 +261,7 @@ public final class Channel {
         .onMessage(Empty.class, this::onEmpty)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(Peek.class, this::onPeek)
         .onMessage(SyncFinished.class, this::onSyncFinished)
         .onMessage(SyncTick.class, t -> {
           if (diskError != null && !closed) retryDisk();
@@ -562,6 +572,23 @@ public final class Channel {
     }
     delete.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPeek(Peek peek) {
+    List<Queued> out = new ArrayList<>(Math.min(peek.count(), queue.size()));
+    for (Message m : queue) {
+      if (out.size() >= peek.count()) break;
+      out.add(new Queued(m, false));
+    }
+    if (out.size() < peek.count() && diskDepth() > 0) {
+      try {
+        for (DiskQueue.Read r : disk.peek(peek.count() - out.size())) out.add(new Queued(r.message(), true));
+      } catch (IOException e) {
+        log.warn("peeking into the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
+      }
+    }
+    peek.replyTo().tell(new Peeked(out, queue.size() + diskDepth()));
+    return Behaviors.same();
   }
 
   private Behavior<Command> onGetStats(GetStats get) {

@@ -92,6 +92,7 @@ public final class NsqdApi extends AllDirectives {
     endpoints.put("/channel/empty", new Endpoint(post, c -> channelAction(c, "empty")));
     endpoints.put("/channel/pause", new Endpoint(post, c -> channelAction(c, "pause")));
     endpoints.put("/channel/unpause", new Endpoint(post, c -> channelAction(c, "unpause")));
+    endpoints.put("/channel/peek", new Endpoint(get, this::channelPeek));
   }
 
   /** The whole API as one route. */
@@ -334,5 +335,68 @@ public final class NsqdApi extends AllDirectives {
         return r.thenApply(d -> Responses.empty());
       });
     });
+  }
+
+  // ------------------------------------------------------------------ peek (not in nsqd)
+
+  /** Most messages one peek shows, and the most of a body it includes. */
+  static final int PEEK_MAX = 100;
+  static final int PEEK_BODY_MAX = 4096;
+
+  /**
+   * {@code GET /channel/peek?topic=&channel=&count=}: the next {@code count} (default 10) messages the
+   * channel will deliver, in order, without consuming them.
+   */
+  private CompletionStage<HttpResponse> channelPeek(Call c) {
+    Optional<String> topic = c.query().get("topic");
+    if (topic.isEmpty()) return done(Responses.badRequest("MISSING_ARG_TOPIC"));
+    Optional<String> channel = c.query().get("channel");
+    if (channel.isEmpty()) return done(Responses.badRequest("MISSING_ARG_CHANNEL"));
+    int count;
+    try {
+      count = Integer.parseInt(c.query().get("count").orElse("10"));
+    } catch (NumberFormatException e) {
+      count = -1;
+    }
+    if (count < 1 || count > PEEK_MAX) return done(Responses.badRequest("INVALID_ARG_COUNT"));
+    int n = count;
+    return topicRef(topic.get(), false).thenCompose(t -> {
+      if (t == null) return done(Responses.notFound("TOPIC_NOT_FOUND"));
+      CompletionStage<Topic.ChannelLookup> lookup = AskPattern.ask(t,
+          (ActorRef<Topic.ChannelLookup> replyTo) -> new Topic.GetChannel(channel.get(), false, replyTo), ASK_TIMEOUT, system.scheduler());
+      return lookup.thenCompose(l -> {
+        if (l.channel() == null) return done(Responses.notFound("CHANNEL_NOT_FOUND"));
+        CompletionStage<Channel.Peeked> peeked = AskPattern.ask(l.channel(),
+            (ActorRef<Channel.Peeked> replyTo) -> new Channel.Peek(n, replyTo), ASK_TIMEOUT, system.scheduler());
+        return peeked.thenApply(p -> Responses.json(peekJson(topic.get(), channel.get(), p)));
+      });
+    });
+  }
+
+  static ObjectNode peekJson(String topic, String channel, Channel.Peeked p) {
+    ObjectNode o = Responses.JSON.createObjectNode();
+    o.put("topic_name", topic);
+    o.put("channel_name", channel);
+    o.put("depth", p.depth());
+    var list = o.putArray("messages");
+    java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+    for (Channel.Queued q : p.messages()) {
+      ObjectNode m = list.addObject();
+      m.put("id", io.jnsq.protocol.MessageIds.toHex(q.message().id()));
+      m.put("timestamp", q.message().timestamp());
+      m.put("attempts", q.message().attempts());
+      m.put("size", q.message().body().size());
+      m.put("on_disk", q.onDisk());
+      byte[] body = q.message().body().take(PEEK_BODY_MAX).toArray();
+      m.put("truncated", q.message().body().size() > PEEK_BODY_MAX);
+      try {
+        m.put("body", utf8.decode(java.nio.ByteBuffer.wrap(body)).toString());
+        m.put("encoding", "utf-8");
+      } catch (java.nio.charset.CharacterCodingException binary) {
+        m.put("body", java.util.Base64.getEncoder().encodeToString(body));
+        m.put("encoding", "base64");
+      }
+    }
+    return o;
   }
 }

@@ -281,6 +281,31 @@ public final class DiskQueue {
     return out;
   }
 
+  /**
+   * Up to {@code max} records from the read position on, without consuming them: nothing this queue
+   * reports (position, depth, corruption count) changes. Stops at a corrupt stretch, which a real read
+   * will skip and count.
+   */
+  public List<Read> peek(int max) throws IOException {
+    List<Read> out = new ArrayList<>(Math.min(max, 1024));
+    long file = readFile;
+    long pos = readPos;
+    while (out.size() < max && (file < writeFile || (file == writeFile && pos < writePos))) {
+      long end = file == writeFile ? writePos : sealedSize(file);
+      if (end < 0 || pos >= end) {
+        file++;
+        pos = 0;
+        continue;
+      }
+      openReader(file);
+      int len = recordAt(pos, end);
+      if (len < 0) break;
+      out.add(decode(payloadOff, len));
+      pos += HEADER + len;
+    }
+    return out;
+  }
+
   private Read next() throws IOException {
     while (true) {
       if (readFile > writeFile || (readFile == writeFile && readPos >= writePos)) return null;
