@@ -11,7 +11,7 @@ node_pid=""
 start_node() {
   rm -rf "$work/data"; mkdir -p "$work/data"; : > "$work/node.log"
   java $NODE_JVM_OPTS -jar target/jnsq.jar node --tcp-address 127.0.0.1:0 --http-address 127.0.0.1:0 \
-    --lookup-http-address 127.0.0.1:0 --lookup-tcp-address 127.0.0.1:0 --data-path "$work/data" ${NODE_FLAGS:-} "$@" > "$work/node.log" 2>&1 &
+    --lookup-http-address 127.0.0.1:0 --lookup-tcp-address 127.0.0.1:0 --admin-http-address 127.0.0.1:0 --data-path "$work/data" ${NODE_FLAGS:-} "$@" > "$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do
     tcp=$(grep -o 'TCP: listening on /127.0.0.1:[0-9]*' "$work/node.log" | grep -o '[0-9]*$' || true)

@@ -9,6 +9,7 @@ import io.jnsq.config.NodeSettings;
 import io.jnsq.http.LookupApi;
 import io.jnsq.http.NsqdApi;
 import io.jnsq.cluster.ClusterNode;
+import io.jnsq.http.AdminApi;
 import io.jnsq.cluster.ExternalLookupd;
 import io.jnsq.cluster.LookupState;
 import io.jnsq.cluster.Registry;
@@ -58,6 +59,7 @@ public final class Node {
   private final long startTime;
   private volatile FileLock dataLock;   // null for nodes on a test store
   private volatile ClusterNode cluster;
+  private volatile ServerBinding admin;   // null when the admin UI is off
   private volatile boolean stopping;
   private Config config;
 
@@ -215,7 +217,7 @@ public final class Node {
           node.config = config;
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
-          node.startCluster().whenComplete((c, e) -> {
+          node.startCluster().thenCompose(c -> node.bindAdmin(sessionSettings.auth())).whenComplete((c, e) -> {
             if (e == null) {
               started.complete(node);
             } else {
@@ -262,6 +264,24 @@ public final class Node {
       });
       return c;
     });
+  }
+
+  /** The admin UI at --admin-http-address, reading the cluster through this node's lookup state. */
+  private CompletionStage<Done> bindAdmin(io.jnsq.auth.AuthServers auth) {
+    if (settings.adminHttpAddress() == null) return CompletableFuture.completedFuture(Done.getInstance());
+    AdminApi api = new AdminApi(system, () -> {
+      ClusterNode c = cluster;
+      return c == null ? null : c.state();
+    }, () -> producer(""), settings.httpClientRequestTimeout(), auth);
+    return Http.get(system).newServerAt(settings.adminHttpAddress().host(), settings.adminHttpAddress().port())
+        .bind(api.route())
+        .thenApply(b -> {
+          admin = b;
+          log.info("admin UI: listening on {}", b.localAddress());
+          CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-admin",
+              () -> b.unbind().thenApply(x -> Done.getInstance()));
+          return Done.getInstance();
+        });
   }
 
   /** This node as lookup describes it: broadcast address, host name, its TCP and HTTP ports. */
@@ -339,6 +359,12 @@ public final class Node {
   public InetSocketAddress tcpAddress() { return tcp.localAddress(); }
 
   /** Where nsqlookupd's HTTP API listens, or null when it is off. */
+  /** Where the admin UI listens, or null when it is off. */
+  public InetSocketAddress adminHttpAddress() {
+    ServerBinding a = admin;
+    return a == null ? null : a.localAddress();
+  }
+
   public InetSocketAddress lookupHttpAddress() {
     ClusterNode c = cluster;
     return c == null ? null : c.lookupHttpAddress();

@@ -66,6 +66,7 @@ final class NodeFlags {
           Kind.STRINGS),
       new Flag("lookup-http-address", "host:port of nsqlookupd's HTTP API, served from the cluster (empty: off)"),
       new Flag("lookup-tcp-address", "host:port of nsqlookupd's TCP protocol, where nsqd processes register (empty: off)"),
+      new Flag("admin-http-address", "host:port of the admin UI and nsqadmin's /api, showing the whole cluster (empty: off)"),
       new Flag("lookupd-tcp-address", "an external nsqlookupd (host:port) to register with, as nsqd does (repeatable)",
           Kind.STRINGS),
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),

@@ -51,6 +51,7 @@ public record NodeSettings(
     List<String> seedNodes,
     HostPort lookupHttpAddress,   // null: no lookup HTTP API
     HostPort lookupTcpAddress,    // null: no lookup TCP server
+    HostPort adminHttpAddress,    // null: no admin UI
     List<String> lookupdTcpAddresses,
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout,
@@ -108,6 +109,7 @@ public record NodeSettings(
         List.copyOf(c.getStringList("seed-node")),
         c.getString("lookup-http-address").isBlank() ? null : HostPort.parse(c.getString("lookup-http-address")),
         c.getString("lookup-tcp-address").isBlank() ? null : HostPort.parse(c.getString("lookup-tcp-address")),
+        c.getString("admin-http-address").isBlank() ? null : HostPort.parse(c.getString("admin-http-address")),
         List.copyOf(c.getStringList("lookupd-tcp-address")),
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"),

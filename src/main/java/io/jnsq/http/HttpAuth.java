@@ -74,7 +74,7 @@ final class HttpAuth {
     });
   }
 
-  private static String remoteIp(HttpRequest req) {
+  static String remoteIp(HttpRequest req) {
     return req.getAttribute(AttributeKeys.remoteAddress)
         .flatMap(a -> a.getAddress()).map(java.net.InetAddress::getHostAddress).orElse("");
   }

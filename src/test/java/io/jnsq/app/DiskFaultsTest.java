@@ -22,7 +22,7 @@ class DiskFaultsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static Node start(MemoryStorage storage, Map<String, Object> extra) {
-    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
+    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
         "jnsq.mem-queue-size", 0, "jnsq.sync-timeout", "100ms", "pekko.loglevel", "OFF"));
     extra.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all), storage).toCompletableFuture().join();

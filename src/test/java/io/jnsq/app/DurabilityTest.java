@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class DurabilityTest {
 
   static Node start(MemoryStorage storage, Map<String, Object> extra) {
-    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
+    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
         "jnsq.durable", true, "jnsq.mem-queue-size", 100, "jnsq.max-bytes-per-file", 64 * 1024, "pekko.loglevel", "WARNING"));
     extra.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all), storage).toCompletableFuture().join();

@@ -21,7 +21,7 @@ class RestartTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static Node start(Path dataPath, Map<String, Object> extra) {
-    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
+    Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
         "jnsq.data-path", dataPath.toString(), "pekko.loglevel", "WARNING"));
     extra.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();

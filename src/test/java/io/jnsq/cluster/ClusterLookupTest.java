@@ -29,7 +29,7 @@ class ClusterLookupTest {
 
   static Node start(List<String> seeds) {
     Map<String, Object> all = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0",
-        "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0", "jnsq.broadcast-address", "127.0.0.1",
+        "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0", "jnsq.broadcast-address", "127.0.0.1",
         "jnsq.data-path", TestStores.freshDataPath(), "jnsq.seed-node", seeds, "pekko.loglevel", "WARNING"));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
   }

@@ -22,7 +22,7 @@ class ExternalLookupdTest {
   void aNodeRegistersItsTopicsAndChannelsWithAnExternalLookupdAndFollowsChanges() throws Exception {
     Node lookupd = ClusterLookupTest.start(List.of());
     Map<String, Object> cfg = new HashMap<>(Map.of("jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0",
-        "jnsq.lookup-http-address", "", "jnsq.lookup-tcp-address", "", "jnsq.broadcast-address", "127.0.0.1",
+        "jnsq.lookup-http-address", "", "jnsq.lookup-tcp-address", "", "jnsq.admin-http-address", "", "jnsq.broadcast-address", "127.0.0.1",
         "jnsq.data-path", TestStores.freshDataPath(), "pekko.loglevel", "WARNING",
         "jnsq.lookupd-tcp-address", List.of("127.0.0.1:" + lookupd.lookupTcpAddress().getPort())));
     Node nsqd = Node.start(Node.loadConfig(null, cfg)).toCompletableFuture().join();

@@ -25,13 +25,17 @@ public final class NsqjsClient {
 
   private NsqjsClient() {}
 
-  public static synchronized void ensureInstalled() throws IOException, InterruptedException {
-    if (Files.isDirectory(DIR.resolve("node_modules").resolve("nsqjs"))) return;
-    Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
+  public static void ensureInstalled() throws IOException, InterruptedException { ensureInstalled("nsqjs", "nsqjs"); }
+
+  /** Runs {@code npm ci} in {@code test-clients/<client>} unless its {@code module} is installed already. */
+  public static synchronized void ensureInstalled(String client, String module) throws IOException, InterruptedException {
+    Path dir = DIR.resolveSibling(client);
+    if (Files.isDirectory(dir.resolve("node_modules").resolve(module))) return;
+    Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(dir.toFile())
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IllegalStateException("npm ci in " + DIR + " failed (node and npm must be on PATH):\n" + out);
+      throw new IllegalStateException("npm ci in " + dir + " failed (node and npm must be on PATH):\n" + out);
     }
   }
 
@@ -106,9 +110,12 @@ public final class NsqjsClient {
     public void kill() { process.destroyForcibly(); }
   }
 
-  public static Run start(String script, String... args) throws IOException {
+  public static Run start(String script, String... args) throws IOException { return startIn("nsqjs", script, args); }
+
+  /** Starts {@code node script args} in {@code test-clients/<client>}. */
+  public static Run startIn(String client, String script, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("node", script));
     cmd.addAll(List.of(args));
-    return new Run(new ProcessBuilder(cmd).directory(DIR.toFile()).start());
+    return new Run(new ProcessBuilder(cmd).directory(DIR.resolveSibling(client).toFile()).start());
   }
 }

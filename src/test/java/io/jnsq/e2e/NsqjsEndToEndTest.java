@@ -27,7 +27,7 @@ class NsqjsEndToEndTest {
   @BeforeAll
   static void start() throws Exception {
     NsqjsClient.ensureInstalled();
-    node = Node.start(Node.loadConfig(null, Map.of("jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath(), "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
+    node = Node.start(Node.loadConfig(null, Map.of("jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath(), "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0",
         "jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0",
         "jnsq.msg-timeout", "1s", "pekko.loglevel", "WARNING"))).toCompletableFuture().join();
     port = String.valueOf(node.tcpAddress().getPort());

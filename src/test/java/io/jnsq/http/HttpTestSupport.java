@@ -19,7 +19,7 @@ class HttpTestSupport {
   static Node startNode(Map<String, Object> extra) {
     Map<String, Object> all = new HashMap<>(Map.of(
         "jnsq.tcp-address", "127.0.0.1:0", "jnsq.http-address", "127.0.0.1:0", "pekko.loglevel", "WARNING",
-        "jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath(), "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0"));
+        "jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath(), "jnsq.lookup-http-address", "127.0.0.1:0", "jnsq.admin-http-address", "127.0.0.1:0", "jnsq.lookup-tcp-address", "127.0.0.1:0"));
     extra.forEach((k, v) -> all.put("jnsq." + k, v));
     return Node.start(Node.loadConfig(null, all)).toCompletableFuture().join();
   }

@@ -57,7 +57,7 @@ final class NodeProcess implements AutoCloseable {
     cmd.addAll(jvm);
     cmd.addAll(List.of("-jar", jar.toString(), "node", "--tcp-address", "127.0.0.1:" + tcpPort,
         "--http-address", "127.0.0.1:" + httpPort, "--data-path", dataPath.toString(),
-        "--lookup-http-address", "127.0.0.1:" + lookupPort, "--lookup-tcp-address", "127.0.0.1:0", "--cluster-address", "127.0.0.1:" + clusterPort,
+        "--lookup-http-address", "127.0.0.1:" + lookupPort, "--lookup-tcp-address", "127.0.0.1:0", "--admin-http-address", "127.0.0.1:0", "--cluster-address", "127.0.0.1:" + clusterPort,
         "--broadcast-address", "127.0.0.1"));
     cmd.addAll(flags);
     Path log = Files.createTempFile(Path.of("target"), "node-", ".log");

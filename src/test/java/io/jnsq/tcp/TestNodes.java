@@ -17,6 +17,7 @@ public final class TestNodes {
     all.put("pekko.loglevel", "WARNING");
     all.put("jnsq.data-path", io.jnsq.storage.TestStores.freshDataPath());
     all.put("jnsq.lookup-http-address", "127.0.0.1:0");
+    all.put("jnsq.admin-http-address", "127.0.0.1:0");
     all.put("jnsq.lookup-tcp-address", "127.0.0.1:0");
     all.put("jnsq.https-address", "127.0.0.1:0");
     settings.forEach((k, v) -> all.put("jnsq." + k, v));

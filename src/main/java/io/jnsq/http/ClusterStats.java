@@ -1,0 +1,277 @@
+package io.jnsq.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jnsq.cluster.Registry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * The admin UI's view of the cluster's nodes: each producer's {@code /stats} fetched over its HTTP API (as
+ * nsqadmin does, so registered Go nsqd processes show up too), and the sums across nodes in nsqadmin's
+ * {@code TopicStats}/{@code ChannelStats} shapes.
+ */
+final class ClusterStats {
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  /** One node's answer: its stats JSON, or why there is none. */
+  record NodeStats(Registry.Producer producer, JsonNode stats, String error) {
+    String node() { return producer.node(); }
+  }
+
+  /** An upstream call's answer: status and body, or the failure (status 0). */
+  record Upstream(String node, int status, String body, String error) {
+    boolean ok() { return status >= 200 && status < 300; }
+
+    /** NSQ's error token from the body, or the transport error. */
+    String problem() {
+      if (error != null) return node + ": " + error;
+      try {
+        JsonNode j = Responses.JSON.readTree(body);
+        if (j.hasNonNull("message")) return node + ": " + j.get("message").asText();
+      } catch (Exception notJson) {
+        // fall through
+      }
+      return node + ": HTTP " + status + (body.isEmpty() ? "" : " " + body);
+    }
+  }
+
+  private final ActorSystem<?> system;
+  private final Materializer materializer;
+  private final Duration timeout;
+
+  ClusterStats(ActorSystem<?> system, Duration timeout) {
+    this.system = system;
+    this.materializer = Materializer.matFromSystem(system);
+    this.timeout = timeout;
+  }
+
+  /** Calls {@code pathAndQuery} on {@code p}'s HTTP API, passing the caller's credentials on. */
+  CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth) {
+    String url = "http://" + hostForUrl(p.broadcastAddress()) + ":" + p.httpPort() + pathAndQuery;
+    HttpRequest req = HttpRequest.create(url).withMethod(method.equals("POST") ? HttpMethods.POST : HttpMethods.GET);
+    if (auth.isPresent()) req = req.addHeader(auth.get());
+    CompletableFuture<Upstream> answer = Http.get(system).singleRequest(req)
+        .thenCompose(r -> r.entity().toStrict(timeout.toMillis(), materializer)
+            .thenApply(e -> new Upstream(p.node(), r.status().intValue(), e.getData().utf8String(), null)))
+        .toCompletableFuture();
+    return answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionally(e -> new Upstream(p.node(), 0, "", describe(e)));
+  }
+
+  static String enc(String s) { return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8); }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  static String describe(Throwable e) {
+    Throwable c = e;
+    while ((c instanceof java.util.concurrent.CompletionException || c instanceof java.util.concurrent.ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof java.util.concurrent.TimeoutException) return "no answer within the timeout";
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+  }
+
+  /** Every producer's {@code /stats?format=json} (only {@code topic}'s, when given); failures kept as errors. */
+  CompletionStage<List<NodeStats>> fetch(List<Registry.Producer> producers, String topic, boolean clients, Optional<HttpHeader> auth) {
+    String query = "/stats?format=json&include_mem=false&include_clients=" + clients
+        + (topic == null ? "" : "&topic=" + enc(topic));
+    List<CompletableFuture<NodeStats>> calls = new ArrayList<>();
+    for (Registry.Producer p : producers) {
+      calls.add(call(p, "GET", query, auth).thenApply(u -> {
+        if (!u.ok()) return new NodeStats(p, null, u.problem());
+        try {
+          return new NodeStats(p, Responses.JSON.readTree(u.body()), null);
+        } catch (Exception e) {
+          return new NodeStats(p, null, p.node() + ": unreadable stats");
+        }
+      }).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<NodeStats> out = new ArrayList<>();
+      for (CompletableFuture<NodeStats> c : calls) out.add(c.join());
+      return out;
+    });
+  }
+
+  // ------------------------------------------------------------------ nsqadmin's shapes
+
+  private static ObjectNode latency(JsonNode e2e, String topic, String channel, String host) {
+    ObjectNode o = F.objectNode();
+    o.put("count", e2e == null ? 0 : e2e.path("count").asLong());
+    JsonNode p = e2e == null ? null : e2e.get("percentiles");
+    if (p == null || p.isNull()) o.putNull("percentiles"); else o.set("percentiles", p.deepCopy());
+    o.put("topic", topic);
+    o.put("channel", channel);
+    o.put("host", host);
+    return o;
+  }
+
+  /** One node's channel, as nsqadmin shows it. */
+  static ObjectNode channel(NodeStats n, String topic, JsonNode c) {
+    ObjectNode o = F.objectNode();
+    o.put("node", n.node());
+    o.put("hostname", n.producer().hostname());
+    o.put("topic_name", topic);
+    o.put("channel_name", c.path("channel_name").asText());
+    long depth = c.path("depth").asLong();
+    long backend = c.path("backend_depth").asLong();
+    o.put("depth", depth);
+    o.put("memory_depth", depth - backend);
+    o.put("backend_depth", backend);
+    for (String f : List.of("in_flight_count", "deferred_count", "requeue_count", "timeout_count", "message_count", "client_count")) {
+      o.put(f, c.path(f).asLong());
+    }
+    o.putNull("nodes");
+    ArrayNode clients = o.putArray("clients");
+    for (JsonNode cl : c.path("clients")) {
+      ObjectNode x = cl.deepCopy();
+      x.put("node", n.node());
+      x.put("connected", Math.max(0, System.currentTimeMillis() / 1000 - cl.path("connect_ts").asLong()));
+      clients.add(x);
+    }
+    o.put("paused", c.path("paused").asBoolean());
+    o.set("e2e_processing_latency", latency(c.get("e2e_processing_latency"), "", "", ""));
+    return o;
+  }
+
+  /** One node's topic with its channels, as nsqadmin shows it. */
+  static ObjectNode topic(NodeStats n, JsonNode t) {
+    String name = t.path("topic_name").asText();
+    ObjectNode o = F.objectNode();
+    o.put("node", n.node());
+    o.put("hostname", n.producer().hostname());
+    o.put("topic_name", name);
+    long depth = t.path("depth").asLong();
+    long backend = t.path("backend_depth").asLong();
+    o.put("depth", depth);
+    o.put("memory_depth", depth - backend);
+    o.put("backend_depth", backend);
+    o.put("message_count", t.path("message_count").asLong());
+    o.putNull("nodes");
+    ArrayNode channels = o.putArray("channels");
+    for (JsonNode c : t.path("channels")) channels.add(channel(n, name, c));
+    o.put("paused", t.path("paused").asBoolean());
+    o.set("e2e_processing_latency", latency(t.get("e2e_processing_latency"), "", "", ""));
+    return o;
+  }
+
+  /** Every node's stats of {@code topic} (nodes without it are left out). */
+  static List<ObjectNode> topicPerNode(List<NodeStats> nodes, String topic) {
+    List<ObjectNode> out = new ArrayList<>();
+    for (NodeStats n : nodes) {
+      if (n.stats() == null) continue;
+      for (JsonNode t : n.stats().path("topics")) {
+        if (t.path("topic_name").asText().equals(topic)) out.add(topic(n, t));
+      }
+    }
+    return out;
+  }
+
+  private static final List<String> SUMMED = List.of("depth", "memory_depth", "backend_depth", "in_flight_count",
+      "deferred_count", "requeue_count", "timeout_count", "message_count", "client_count");
+
+  /** The sum of per-node channels of one name: node "*", the parts under "nodes"; one part stands alone. */
+  static ObjectNode channelAcross(String topic, String channel, List<ObjectNode> parts) {
+    if (parts.size() == 1) return parts.get(0);
+    ObjectNode o = F.objectNode();
+    o.put("node", "*");
+    o.put("hostname", "");
+    o.put("topic_name", topic);
+    o.put("channel_name", channel);
+    for (String f : SUMMED) {
+      long sum = 0;
+      for (ObjectNode p : parts) sum += p.path(f).asLong();
+      o.put(f, sum);
+    }
+    ArrayNode nodes = o.putArray("nodes");
+    boolean paused = !parts.isEmpty();
+    long count = 0;
+    for (ObjectNode p : parts) {
+      nodes.add(p);
+      paused &= p.path("paused").asBoolean();
+      count += p.path("e2e_processing_latency").path("count").asLong();
+    }
+    o.putNull("clients");
+    o.put("paused", paused);
+    ObjectNode e2e = latency(null, topic, channel, "*");
+    e2e.put("count", count);
+    o.set("e2e_processing_latency", e2e);
+    return o;
+  }
+
+  /** {@code /api/topics/:topic}: the topic across nodes. */
+  static ObjectNode topicAcross(String topic, List<ObjectNode> perNode) {
+    ObjectNode o = F.objectNode();
+    o.put("node", "*");
+    o.put("hostname", "");
+    o.put("topic_name", topic);
+    for (String f : List.of("depth", "memory_depth", "backend_depth", "message_count")) {
+      long sum = 0;
+      for (ObjectNode p : perNode) sum += p.path(f).asLong();
+      o.put(f, sum);
+    }
+    ArrayNode nodes = o.putArray("nodes");
+    perNode.forEach(nodes::add);
+    java.util.TreeMap<String, List<ObjectNode>> byChannel = new java.util.TreeMap<>();
+    for (ObjectNode p : perNode) {
+      for (JsonNode c : p.path("channels")) {
+        byChannel.computeIfAbsent(c.path("channel_name").asText(), k -> new ArrayList<>()).add((ObjectNode) c);
+      }
+    }
+    ArrayNode channels = o.putArray("channels");
+    byChannel.forEach((name, parts) -> channels.add(channelAcross(topic, name, parts)));
+    boolean paused = !perNode.isEmpty();
+    for (ObjectNode p : perNode) paused &= p.path("paused").asBoolean();
+    o.put("paused", paused);
+    o.set("e2e_processing_latency", latency(null, topic, "", "*"));
+    return o;
+  }
+
+  /** {@code /api/topics/:topic/:channel}: the channel across nodes, always with node "*" and its parts. */
+  static ObjectNode channelOnly(String topic, String channel, List<ObjectNode> perNodeTopics) {
+    List<ObjectNode> parts = new ArrayList<>();
+    for (ObjectNode t : perNodeTopics) {
+      for (JsonNode c : t.path("channels")) if (c.path("channel_name").asText().equals(channel)) parts.add((ObjectNode) c);
+    }
+    if (parts.isEmpty()) return null;
+    ObjectNode o = channelAcross(topic, channel, List.of());
+    for (String f : SUMMED) {
+      long sum = 0;
+      for (ObjectNode p : parts) sum += p.path(f).asLong();
+      o.put(f, sum);
+    }
+    ArrayNode nodes = o.putArray("nodes");
+    boolean paused = true;
+    long count = 0;
+    for (ObjectNode p : parts) {
+      nodes.add(p);
+      paused &= p.path("paused").asBoolean();
+      count += p.path("e2e_processing_latency").path("count").asLong();
+    }
+    o.put("paused", paused);
+    ((ObjectNode) o.get("e2e_processing_latency")).put("count", count);
+    return o;
+  }
+
+  /** The warning nsqadmin adds when some nodes did not answer; empty when all did. */
+  static String warning(List<String> problems) {
+    return problems.isEmpty() ? "" : "WARNING: " + String.join("; ", problems);
+  }
+}
