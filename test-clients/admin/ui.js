@@ -37,6 +37,7 @@ async function main() {
     // The topic page: cards and the channels table.
     await page.goto(`${admin}/topics/${encodeURIComponent(topic)}`, { waitUntil: 'load' });
     await page.selectOption('#refresh', '0');
+    await page.waitForLoadState('networkidle');   // the redraw that choice starts is done
     await page.waitForSelector('table[aria-label="Channels"]');
     const channels = await page.$$eval('table[aria-label="Channels"] tbody tr', rows => Object.fromEntries(rows.map(r =>
       [r.dataset.channel, Object.fromEntries([...r.querySelectorAll('td[data-field]')].map(td => [td.dataset.field, td.textContent.trim()]))])));
@@ -45,6 +46,7 @@ async function main() {
     // The channel page.
     await page.goto(`${admin}/topics/${encodeURIComponent(topic)}/${encodeURIComponent(channel)}`, { waitUntil: 'load' });
     await page.selectOption('#refresh', '0');
+    await page.waitForLoadState('networkidle');   // the redraw that choice starts is done
     await page.waitForSelector('.card .value[data-field="depth"]');
     print({ event: 'channel', cards: await cards(page) });
 

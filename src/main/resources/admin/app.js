@@ -255,6 +255,7 @@ function percentiles(l) {
 }
 
 let peeked = null;   // {topic, channel, html} kept across refreshes of the channel page
+let peekCount = '10'; // the chosen number of messages to peek, kept across refreshes
 
 async function channelPage(main, topic, channel) {
   const s = await api(`/api/topics/${enc(topic)}/${enc(channel)}`);
@@ -268,7 +269,7 @@ async function channelPage(main, topic, channel) {
     `<div class="actions"><button data-action="${s.paused ? 'unpause' : 'pause'}">${s.paused ? 'Unpause' : 'Pause'} channel</button>` +
     `<button data-action="empty">Empty channel</button><button data-action="delete" class="danger">Delete channel</button>` +
     `<span class="muted">|</span><label>Peek <select id="peek-count" aria-label="Messages to peek">` +
-    `<option>5</option><option selected>10</option><option>25</option><option>100</option></select></label>` +
+    ['5', '10', '25', '100'].map(n => `<option${n === peekCount ? ' selected' : ''}>${n}</option>`).join('') + `</select></label>` +
     `<button data-action="peek">Peek at next messages</button></div><div id="peek"></div>`;
   const nodes = s.nodes || [];
   html += `<h2>Nodes</h2><table aria-label="Channel on each node"><thead><tr><th scope="col">Node</th><th scope="col">Depth</th>` +
@@ -308,11 +309,12 @@ async function channelPage(main, topic, channel) {
     act(`Empty channel ${channel}? Its queued messages on every node are dropped.`, path, 'POST', { action: 'empty' });
   main.querySelector('[data-action="delete"]').onclick = () =>
     act(`Delete channel ${channel} of topic ${topic} on every node?`, path, 'DELETE');
+  main.querySelector('#peek-count').onchange = e => { peekCount = e.target.value; };
   main.querySelector('[data-action="peek"]').onclick = () => peek(topic, channel);
 }
 
 async function peek(topic, channel) {
-  const count = document.getElementById('peek-count').value;
+  const count = peekCount;
   const out = document.getElementById('peek');
   try {
     const p = await api(`/api/topics/${enc(topic)}/${enc(channel)}/peek?count=${enc(count)}`);

@@ -108,7 +108,7 @@ public final class ClusterNode {
         LookupState.create(s.tombstoneLifetime(), s.inactiveProducerTimeout()), SYSTEM, config(base, s));
     Cluster cluster = Cluster.get(system);
     CompletableFuture<LastView> lastView = new CompletableFuture<>();
-    LastView alone = new LastView(cluster.selfMember().address(), List.of(), true);
+    LastView alone = new LastView(cluster.selfMember().address(), List.of(), false);
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "remember-members", () ->
         org.apache.pekko.actor.typed.javadsl.AskPattern.<LookupState.Command, LastView>ask(system, LookupState.GetLastView::new,
                 Duration.ofSeconds(3), system.scheduler())

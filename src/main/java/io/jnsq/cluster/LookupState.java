@@ -187,7 +187,9 @@ public final class LookupState {
           return Behaviors.same();
         })
         .onMessage(GetLastView.class, m -> {
-          m.replyTo().tell(lastView);
+          // Stopped before it ever saw itself a member: nothing seen, so it rejoins as configured.
+          m.replyTo().tell(lastView != null ? lastView
+              : new ClusterNode.LastView(self.uniqueAddress().address(), List.of(), false));
           return Behaviors.same();
         })
         .onMessage(Got.class, this::onGot)
