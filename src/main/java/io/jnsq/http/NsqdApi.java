@@ -9,6 +9,7 @@ import io.jnsq.broker.Stats;
 import io.jnsq.broker.Topic;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.metrics.MemoryStats;
 import io.jnsq.protocol.Names;
 import io.jnsq.tcp.Connections;
 import java.net.InetAddress;
@@ -58,7 +59,7 @@ public final class NsqdApi extends AllDirectives {
   private final IntSupplier httpPort;
   private final RuntimeOptions options;
   private final HttpAuth auth;   // null: auth is off
-  private final MemoryStats memory = new MemoryStats();
+  private final MemoryStats memory = MemoryStats.jvm();
   private final Endpoints endpoints = new Endpoints();
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
