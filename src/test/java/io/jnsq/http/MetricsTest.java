@@ -47,7 +47,7 @@ class MetricsTest {
     assertTrue(family != null, "no family " + name);
     for (JsonNode m : family.path("metrics")) {
       Map<String, String> have = new java.util.HashMap<>();
-      m.path("labels").fields().forEachRemaining(e -> have.put(e.getKey(), e.getValue().asText()));
+      m.path("labels").properties().forEach(e -> have.put(e.getKey(), e.getValue().asText()));
       Map<String, String> want = new java.util.HashMap<>();
       for (int i = 0; i < labels.length; i += 2) want.put(labels[i], labels[i + 1]);
       if (have.equals(want)) return Double.parseDouble(m.path("value").asText());
@@ -90,7 +90,8 @@ class MetricsTest {
 
   @Test
   void metricsParseAsPrometheusTextAndAgreeWithStats() throws Exception {
-    try (NsqTestClient consumer = setUpTopics()) {
+    NsqTestClient consumer = setUpTopics();   // stays connected: its in-flight messages are part of the figures
+    try {
       HttpResponse<byte[]> r = scrape(node);
       JsonNode stats = json(get(node, "/stats?format=json"));
       assertEquals(200, r.statusCode());
@@ -146,6 +147,8 @@ class MetricsTest {
 
       assertNamesTypesAndLabels(f);
       assertJvmMetrics(f);
+    } finally {
+      consumer.close();
     }
   }
 
