@@ -51,7 +51,8 @@ public final class Main {
       OptionSpec.Builder option = OptionSpec.builder("--" + f.name())
           .paramLabel("<value>")
           .type(list ? String[].class : String.class)
-          .description(f.description() + " (default: " + dflt + ")");
+          // picocli formats descriptions: a literal % (--statsd-prefix's %s) must be doubled
+          .description((f.description() + " (default: " + dflt + ")").replace("%", "%%"));
       if (f.bool()) option.arity("0..1").fallbackValue("true");   // --durable alone means true, as in nsqd
       spec.addOption(option.build());
     }

@@ -8,6 +8,8 @@ import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
 import io.jnsq.http.LookupApi;
 import io.jnsq.http.NsqdApi;
+import io.jnsq.metrics.MemoryStats;
+import io.jnsq.metrics.StatsdPusher;
 import io.jnsq.cluster.ClusterNode;
 import io.jnsq.http.AdminApi;
 import io.jnsq.cluster.ExternalLookupd;
@@ -39,6 +41,8 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.javadsl.Tcp;
@@ -47,7 +51,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running jnsq node: the actor system (whose guardian is the topic registry), the TCP listener, the
- * HTTP API and the directory of connections. Tests start nodes in-process with {@link #start}; {@code bin/jnsq node} does the same.
+ * HTTP API, the directory of connections and, with {@code --statsd-address}, the statsd pusher. Tests start nodes in-process with {@link #start}; {@code bin/jnsq node} does the same.
  */
 public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
@@ -215,6 +219,7 @@ public final class Node {
           }
           Node node = new Node(system, settings, connections, bindings.getKey(), bindings.getValue().orElse(null), startMillis / 1000);
           node.config = config;
+          startStatsd(system, settings, httpPort.get());
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
           node.startCluster().thenCompose(c -> node.bindAdmin(sessionSettings.auth())).whenComplete((c, e) -> {
@@ -227,6 +232,16 @@ public final class Node {
           });
         });
     return started;
+  }
+
+  /** With {@code --statsd-address}, the actor that pushes stats to statsd; its prefix needs the bound HTTP port. */
+  private static void startStatsd(ActorSystem<TopicRegistry.Command> system, NodeSettings settings, int httpPort) {
+    StatsdPusher.Settings statsd = StatsdPusher.settings(settings, httpPort);
+    if (statsd == null) return;
+    // A failure restarts the pusher, whose next push then counts from zero; nothing else depends on it.
+    system.systemActorOf(Behaviors.supervise(StatsdPusher.create(statsd, system, MemoryStats.jvm()))
+        .onFailure(SupervisorStrategy.restart()), "statsd", Props.empty());
+    log.info("STATSD: pushing to {}:{} every {} as {}", statsd.host(), statsd.port(), statsd.interval(), statsd.prefix());
   }
 
   // ------------------------------------------------------------------ the lookup cluster

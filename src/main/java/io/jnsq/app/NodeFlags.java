@@ -74,5 +74,11 @@ final class NodeFlags {
           Kind.STRINGS),
       new Flag("http-client-connect-timeout", "connect timeout of calls to auth servers"),
       new Flag("http-client-request-timeout", "whole-request timeout of calls to auth servers"),
-      new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"));
+      new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"),
+      new Flag("statsd-address", "host:port of a statsd server to push stats to over UDP (empty: no push)"),
+      new Flag("statsd-prefix", "prefix of every statsd name; %s becomes this node's broadcast address and HTTP port"),
+      new Flag("statsd-interval", "time between two statsd pushes"),
+      new Flag("statsd-mem-stats", "also push the JVM's memory as nsqd's mem.* gauges (--statsd-mem-stats=false: not)",
+          Kind.BOOL),
+      new Flag("statsd-udp-packet-size", "largest UDP packet of a statsd push, in bytes"));
 }

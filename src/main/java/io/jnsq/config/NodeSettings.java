@@ -57,7 +57,12 @@ public record NodeSettings(
     Duration inactiveProducerTimeout,
     List<String> authHttpAddresses,
     Duration httpClientConnectTimeout,
-    Duration httpClientRequestTimeout) {
+    Duration httpClientRequestTimeout,
+    HostPort statsdAddress,   // null: no statsd push
+    String statsdPrefix,      // still with nsqd's %s (see metrics.StatsdPusher)
+    Duration statsdInterval,
+    boolean statsdMemStats,
+    int statsdUdpPacketSize) {
 
   /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
   public static final String NSQ_VERSION = "1.3.0";
@@ -115,7 +120,17 @@ public record NodeSettings(
         c.getDuration("inactive-producer-timeout"),
         List.copyOf(c.getStringList("auth-http-address")),
         c.getDuration("http-client-connect-timeout"),
-        c.getDuration("http-client-request-timeout"));
+        c.getDuration("http-client-request-timeout"),
+        c.getString("statsd-address").isBlank() ? null : HostPort.parse(c.getString("statsd-address")),
+        c.getString("statsd-prefix"),
+        positive(c.getDuration("statsd-interval"), "statsd-interval"),
+        c.getBoolean("statsd-mem-stats"),
+        c.getInt("statsd-udp-packet-size"));
+  }
+
+  private static Duration positive(Duration d, String flag) {
+    if (d.isZero() || d.isNegative()) throw new IllegalArgumentException("--" + flag + " must be positive, got " + d);
+    return d;
   }
 
   /** The default heartbeat interval: half the client timeout, as nsqd does. */

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * <secret>}, checked with the same auth servers as TCP's AUTH (nsqd leaves its HTTP API open):
  * publishing needs {@code publish} on the topic, topic administration too, channel administration needs
  * {@code subscribe} on the topic and channel, and {@code PUT /config} any valid grant. Reading
- * ({@code /ping}, {@code /info}, {@code /stats}, {@code GET /config}) stays open. Grants are cached per
- * secret for their ttl.
+ * ({@code /ping}, {@code /info}, {@code /stats}, {@code /metrics}, {@code GET /config}) stays open:
+ * {@code /metrics} shows nothing {@code /stats} does not, and Prometheus scrapers rarely carry a bearer
+ * secret. Grants are cached per secret for their ttl.
  */
 final class HttpAuth {
   private static final Logger log = LoggerFactory.getLogger(HttpAuth.class);

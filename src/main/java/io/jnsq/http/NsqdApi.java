@@ -9,6 +9,8 @@ import io.jnsq.broker.Stats;
 import io.jnsq.broker.Topic;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.metrics.MemoryStats;
+import io.jnsq.metrics.PrometheusMetrics;
 import io.jnsq.protocol.Names;
 import io.jnsq.tcp.Connections;
 import java.net.InetAddress;
@@ -40,10 +42,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * nsqd's HTTP API: publishing, {@code /stats}, topic and channel administration and runtime options,
- * answered in NSQ 1.x's conventions (see {@link Responses}). Paths are dispatched from one table so that
- * an unknown path is 404 {@code NOT_FOUND}, a known path with another method 405 with {@code Allow},
- * and OPTIONS lists the methods, exactly as nsqd's router does.
+ * nsqd's HTTP API: publishing, {@code /stats} (and Prometheus' {@code /metrics}), topic and channel
+ * administration and runtime options, answered in NSQ 1.x's conventions (see {@link Responses}). Paths
+ * are dispatched from one table so that an unknown path is 404 {@code NOT_FOUND}, a known path with
+ * another method 405 with {@code Allow}, and OPTIONS lists the methods, exactly as nsqd's router does.
  */
 public final class NsqdApi extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(NsqdApi.class);
@@ -58,7 +60,7 @@ public final class NsqdApi extends AllDirectives {
   private final IntSupplier httpPort;
   private final RuntimeOptions options;
   private final HttpAuth auth;   // null: auth is off
-  private final MemoryStats memory = new MemoryStats();
+  private final MemoryStats memory = MemoryStats.jvm();
   private final Endpoints endpoints = new Endpoints();
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
@@ -80,6 +82,7 @@ public final class NsqdApi extends AllDirectives {
         h.equals("OK") ? Responses.textPlain("OK") : Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, h))));
     endpoints.put("/info", new Endpoint(get, this::info));
     endpoints.put("/stats", new Endpoint(get, this::stats));
+    endpoints.put("/metrics", new Endpoint(get, this::metrics));
     endpoints.put("/pub", new Endpoint(post, this::pub, true));
     endpoints.put("/mpub", new Endpoint(post, this::mpub));
     endpoints.put("/topic/create", new Endpoint(post, this::topicCreate));
@@ -260,6 +263,23 @@ public final class NsqdApi extends AllDirectives {
       StatsFormat.Snapshot s = new StatsFormat.Snapshot(startTime, tph.getValue(), ts, !exists, includeClients, includeMem, shown, topic);
       return json ? Responses.json(StatsFormat.json(s, memory)) : Responses.text(StatsFormat.text(s, memory, System.currentTimeMillis()));
     });
+  }
+
+  // ------------------------------------------------------------------ /metrics
+
+  /**
+   * Prometheus' text format. The figures come from the actors by ask, like {@code /stats}; the exposition
+   * is rendered on the dispatcher as a task of its own, not inside whichever actor answered last.
+   */
+  private CompletionStage<HttpResponse> metrics(Call c) {
+    CompletionStage<List<Stats.Topic>> topics = AskPattern.ask(registry,
+        (ActorRef<List<Stats.Topic>> replyTo) -> new TopicRegistry.GetStats(null, null, false, replyTo),
+        ASK_TIMEOUT, system.scheduler());
+    CompletionStage<Integer> clients = AskPattern.ask(connections, Connections.GetConnectionCount::new,
+        ASK_TIMEOUT, system.scheduler());
+    return topics.thenCombine(health(), (ts, h) -> Map.entry(h, ts))
+        .thenCombine(clients, (ht, n) -> new PrometheusMetrics.NodeView(ht.getKey(), ht.getValue(), n))
+        .thenApplyAsync(view -> Responses.prometheus(PrometheusMetrics.render(view)), system.executionContext());
   }
 
   // ------------------------------------------------------------------ topics and channels

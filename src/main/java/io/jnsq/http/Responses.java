@@ -28,6 +28,10 @@ final class Responses {
   static final ContentType.NonBinary JSON_UTF8 = MediaTypes.applicationWithOpenCharset("json").toContentType(UTF8_LOWER);
   static final ContentType.NonBinary TEXT_UTF8 = MediaTypes.TEXT_PLAIN.toContentType(UTF8_LOWER);
 
+  /** Prometheus' text format 0.0.4: {@code text/plain; version=0.0.4; charset=utf-8}. */
+  static final ContentType.NonBinary PROMETHEUS_TEXT =
+      MediaTypes.customWithOpenCharset("text", "plain", java.util.Map.of("version", "0.0.4"), false).toContentType(UTF8_LOWER);
+
   private Responses() {}
 
   static HttpResponse json(String body) { return json(StatusCodes.OK, body); }
@@ -51,6 +55,9 @@ final class Responses {
 
   /** Plain text without the NSQ marker: only {@code /ping} answers like this. */
   static HttpResponse textPlain(String body) { return HttpResponse.create().withEntity(HttpEntities.create(TEXT_UTF8, body)); }
+
+  /** A {@code /metrics} exposition, without the NSQ marker (it is no NSQ answer). */
+  static HttpResponse prometheus(byte[] body) { return HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, body)); }
 
   /** A successful action: 200, no body, no Content-Type. */
   static HttpResponse empty() { return HttpResponse.create().addHeader(NSQ_V1).withEntity(HttpEntities.EMPTY); }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jnsq.broker.ClientInfo;
 import io.jnsq.broker.Stats;
 import io.jnsq.config.NodeSettings;
+import io.jnsq.metrics.MemoryStats;
 import io.jnsq.tcp.Connections;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -37,7 +38,10 @@ final class StatsFormat {
       ArrayNode topics = root.putArray("topics");
       for (Stats.Topic t : s.topics()) topics.add(topic(t, s.includeClients()));
     }
-    if (s.includeMem()) memory.write(root.putObject("memory"));
+    if (s.includeMem()) {
+      ObjectNode mem = root.putObject("memory");
+      memory.read().forEach(mem::put);
+    }
     if (!s.includeClients() || s.producers().isEmpty() || s.topicMissing()) {
       root.putNull("producers");
     } else {
@@ -155,10 +159,8 @@ final class StatsFormat {
     b.append("uptime ").append(goDuration((nowMillis - s.startTime() * 1000) * 1_000_000L)).append("\n\n");
     b.append("Health: ").append(s.health()).append("\n\n");
     if (s.includeMem()) {
-      ObjectNode mem = F.objectNode();
-      memory.write(mem);
       b.append("Memory:\n");
-      mem.fields().forEachRemaining(e -> b.append(String.format("   %-25s\t%d%n", e.getKey(), e.getValue().asLong())));
+      memory.read().forEach((k, v) -> b.append(String.format("   %-25s\t%d%n", k, v)));
       b.append('\n');
     }
     if (s.topics().isEmpty()) {

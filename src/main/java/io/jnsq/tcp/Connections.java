@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * The node's live TCP connections: hands out connection ids, answers who has published what (the
- * {@code producers} of {@code /stats}), and closes everyone at shutdown.
+ * {@code producers} of {@code /stats}) and how many are connected, and closes everyone at shutdown.
  */
 public final class Connections {
 
@@ -26,6 +26,9 @@ public final class Connections {
 
   /** Every connection that has published at least once, with its per-topic counts. */
   public record GetProducers(ActorRef<List<Producer>> replyTo) implements Command {}
+
+  /** How many TCP connections are open now (for {@code /metrics}). */
+  public record GetConnectionCount(ActorRef<Integer> replyTo) implements Command {}
 
   /** Closes every connection (graceful shutdown). */
   public record CloseAll(ActorRef<Done> replyTo) implements Command {}
@@ -58,6 +61,10 @@ public final class Connections {
           return Behaviors.same();
         })
         .onMessage(GetProducers.class, this::onGetProducers)
+        .onMessage(GetConnectionCount.class, g -> {
+          g.replyTo().tell(sessions.size());
+          return Behaviors.same();
+        })
         .onMessage(CloseAll.class, c -> {
           sessions.values().forEach(s -> s.tell(new ClientSession.Shutdown()));
           c.replyTo().tell(Done.getInstance());

@@ -1,11 +1,12 @@
-package io.jnsq.http;
+package io.jnsq.metrics;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
 
@@ -19,14 +20,23 @@ import javax.management.openmbean.CompositeData;
  *   <li>{@code gc_total_runs}: collections since start;</li>
  *   <li>{@code heap_objects}: the JVM keeps no live-object count; 0.</li>
  * </ul>
- * Pause times come from the collectors' notifications, recorded by a listener owned by this class.
+ * Pause times come from the collectors' notifications, recorded by listeners of the one instance
+ * {@link #jvm()}: the JVM is one per process, however many nodes run in it (tests start many).
+ * {@code /stats} and the statsd push both read it.
  */
-final class MemoryStats {
+public final class MemoryStats {
   private static final int KEPT = 256;
+  private static MemoryStats jvm;
   private final long[] pausesMicros = new long[KEPT];
   private long recorded;
 
-  MemoryStats() {
+  /** The process's instance, created (and its listeners added) on first use. */
+  public static synchronized MemoryStats jvm() {
+    if (jvm == null) jvm = new MemoryStats();
+    return jvm;
+  }
+
+  private MemoryStats() {
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       if (gc instanceof NotificationEmitter emitter) {
         emitter.addNotificationListener((n, handback) -> {
@@ -41,14 +51,16 @@ final class MemoryStats {
 
   private synchronized void record(long micros) { pausesMicros[(int) (recorded++ % KEPT)] = micros; }
 
-  synchronized void write(ObjectNode out) {
+  /** The figures under nsqd's keys, in nsqd's order. */
+  public synchronized Map<String, Long> read() {
     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     long max = heap.getMax() < 0 ? heap.getCommitted() : heap.getMax();
     long runs = 0;
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) runs += Math.max(0, gc.getCollectionCount());
     long[] pauses = Arrays.copyOf(pausesMicros, (int) Math.min(recorded, KEPT));
     Arrays.sort(pauses);
-    out.put("heap_objects", 0);
+    Map<String, Long> out = new LinkedHashMap<>();
+    out.put("heap_objects", 0L);
     out.put("heap_idle_bytes", heap.getCommitted() - heap.getUsed());
     out.put("heap_in_use_bytes", heap.getUsed());
     out.put("heap_released_bytes", max - heap.getCommitted());
@@ -57,6 +69,7 @@ final class MemoryStats {
     out.put("gc_pause_usec_95", percentile(pauses, 0.95));
     out.put("next_gc_bytes", heap.getCommitted());
     out.put("gc_total_runs", runs);
+    return out;
   }
 
   private static long percentile(long[] sorted, double q) {
