@@ -1,5 +1,6 @@
 // Drives the jnsq admin UI in Debian's headless Chromium (playwright-core, no downloaded browser) for
 // the JUnit test AdminUiTest. Prints one JSON object per line:
+//   {"event":"cluster","nodes":[...],"topic":{...}}  the cluster page's nodes and the topic's row
 //   {"event":"channel","cards":{...}}      figures of the channel page's cards
 //   {"event":"topic","cards":{...},"channels":{name:{...}}}
 //   {"event":"paused"}                      after pausing the channel through the page (with confirmation)
@@ -34,6 +35,17 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
     page.on('console', m => { if (m.type() === 'error') print({ event: 'console-error', text: m.text() }); });
     page.on('pageerror', e => print({ event: 'console-error', text: String(e) }));
+    // The cluster page: the nodes and every topic's totals.
+    await page.goto(`${admin}/`, { waitUntil: 'load' });
+    await page.selectOption('#refresh', '0');
+    await page.waitForLoadState('networkidle');
+    await page.waitForSelector(`table[aria-label="Topics"] tr[data-topic="${topic}"]`);
+    const nodes = await page.$$eval('table[aria-label="Nodes"] tbody tr', rows => rows.map(r => ({
+      node: r.dataset.node, health: r.querySelector('.badge').textContent.trim() })));
+    const row = await page.$eval(`table[aria-label="Topics"] tr[data-topic="${topic}"]`, r =>
+      Object.fromEntries([...r.querySelectorAll('td[data-field]')].map(td => [td.dataset.field, td.textContent.trim()])));
+    print({ event: 'cluster', nodes, topic: row });
+
     // The topic page: cards and the channels table.
     await page.goto(`${admin}/topics/${encodeURIComponent(topic)}`, { waitUntil: 'load' });
     await page.selectOption('#refresh', '0');

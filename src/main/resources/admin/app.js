@@ -148,7 +148,7 @@ async function clusterPage(main) {
   let html = `<h1>Cluster</h1><div class="cards">${card('Nodes', fmt(nodes.nodes.length), 'nodes')}` +
     `${card('Topics', fmt(topics.topics.length), 'topics')}</div>`;
   html += nodesTable(nodes.nodes, now);
-  html += `<h2>Topics</h2>` + await topicsTable(topics.topics);
+  html += `<h2>Topics</h2>` + await topicsTable();
   main.innerHTML = html;
 }
 
@@ -166,28 +166,27 @@ function nodesTable(nodes, now) {
   return html + '</tbody></table>';
 }
 
-async function topicsTable(names) {
-  if (!names.length) return '<p class="muted">No topics yet.</p>';
-  const stats = await Promise.all(names.map(t => api('/api/topics/' + enc(t)).catch(() => null)));
+/** Every topic's totals, from one /api/summary (one /stats per node, however many topics). */
+async function topicsTable() {
+  const summary = await api('/api/summary');
+  if (!summary.topics.length) return '<p class="muted">No topics yet.</p>';
   let html = `<table aria-label="Topics"><thead><tr><th scope="col">Topic</th><th scope="col">Depth</th><th scope="col">Messages</th>` +
     `<th scope="col">Rate</th><th scope="col">Channels</th><th scope="col">Nodes</th><th scope="col" class="text">Trend</th></tr></thead><tbody>`;
-  names.forEach((t, i) => {
-    const s = stats[i];
-    if (!s) { html += `<tr><td>${topicLink(t)}</td><td colspan="6" class="text muted">no figures</td></tr>`; return; }
+  for (const s of summary.topics) {
+    const t = s.topic_name;
     const r = rate('topic:' + t, s.message_count);
     html += `<tr data-topic="${esc(t)}"><td>${topicLink(t)}${pausedBadge(s.paused)}</td><td data-field="depth">${fmt(s.depth)}</td>` +
-      `<td data-field="message_count">${fmt(s.message_count)}</td><td>${fmtRate(r)}</td><td>${s.channels.length}</td>` +
-      `<td>${s.nodes.length}</td><td class="text">${spark('topic:' + t)}</td></tr>`;
-  });
+      `<td data-field="message_count">${fmt(s.message_count)}</td><td>${fmtRate(r)}</td><td>${s.channel_count}</td>` +
+      `<td>${s.node_count}</td><td class="text">${spark('topic:' + t)}</td></tr>`;
+  }
   return html + '</tbody></table>';
 }
 
 async function topicsPage(main) {
-  const topics = await api('/api/topics');
   main.innerHTML = `<h1>Topics</h1>` +
     `<form class="inline" id="create" aria-label="Create a topic or channel"><label>Topic <input name="topic" required pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label>` +
     `<label>Channel (optional) <input name="channel" pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label><button>Create</button></form><br>` +
-    await topicsTable(topics.topics);
+    await topicsTable();
   document.getElementById('create').addEventListener('submit', e => {
     e.preventDefault();
     const f = new FormData(e.target);

@@ -79,6 +79,7 @@ public final class AdminApi {
         c -> c.request().method().equals(HttpMethods.GET) ? topics(c) : create(c)));
     endpoints.put("/api/nodes", new Endpoint(Endpoints.GET, this::nodes));
     endpoints.put("/api/counter", new Endpoint(Endpoints.GET, this::counter));
+    endpoints.put("/api/summary", new Endpoint(Endpoints.GET, this::summary));
   }
 
   public Route route() {
@@ -315,6 +316,35 @@ public final class AdminApi {
           }
         }
       }
+      return ok(o, problems(stats));
+    }));
+  }
+
+  /**
+   * jnsq's {@code /api/summary}: every topic's totals across the cluster from one {@code /stats} per node,
+   * so a list of many topics costs one call per node rather than one per topic.
+   */
+  private CompletionStage<HttpResponse> summary(Call c) {
+    return withView(v -> cluster.fetch(producers(v), null, false, credentials(c)).thenApply(stats -> {
+      Map<String, List<ObjectNode>> byTopic = new TreeMap<>();
+      for (String t : v.topics()) byTopic.put(t, new ArrayList<>());
+      for (ClusterStats.NodeStats n : stats) {
+        if (n.stats() == null) continue;
+        for (JsonNode t : n.stats().path("topics")) {
+          byTopic.computeIfAbsent(t.path("topic_name").asText(), k -> new ArrayList<>()).add(ClusterStats.topic(n, t));
+        }
+      }
+      ObjectNode o = Responses.JSON.createObjectNode();
+      ArrayNode list = o.putArray("topics");
+      byTopic.forEach((topic, perNode) -> {
+        ObjectNode all = ClusterStats.topicAcross(topic, perNode);
+        ObjectNode x = list.addObject();
+        x.put("topic_name", topic);
+        for (String f : List.of("depth", "memory_depth", "backend_depth", "message_count")) x.put(f, all.path(f).asLong());
+        x.put("channel_count", all.path("channels").size());
+        x.put("node_count", perNode.size());
+        x.put("paused", all.path("paused").asBoolean());
+      });
       return ok(o, problems(stats));
     }));
   }

@@ -81,6 +81,16 @@ class AdminUiTest {
     return total;
   }
 
+  /** The topic's own figure summed over both nodes' /stats. */
+  static long topicSum(String topic, String field) throws Exception {
+    long total = 0;
+    for (Node n : List.of(a, b)) {
+      JsonNode stats = JSON.readTree(send(n.httpAddress(), "GET", "/stats?format=json&topic=" + topic, null).body());
+      for (JsonNode t : stats.path("topics")) total += t.path(field).asLong();
+    }
+    return total;
+  }
+
   private static long number(JsonNode n, String field) {
     return Long.parseLong(n.path(field).asText().replace(",", ""));
   }
@@ -109,6 +119,11 @@ class AdminUiTest {
     Files.deleteIfExists(shot);
     String admin = "http://127.0.0.1:" + a.adminHttpAddress().getPort();
     NsqjsClient.Run run = ui("--admin", admin, "--topic", topic, "--channel", channel, "--screenshot", shot.toString(), "--peek");
+    JsonNode clusterPage = run.events("cluster").get(0);
+    assertEquals(2, clusterPage.path("nodes").size(), "the cluster page lists both nodes");
+    for (JsonNode n : clusterPage.path("nodes")) assertEquals("OK", n.path("health").asText());
+    assertEquals(topicSum(topic, "message_count"), number(clusterPage.path("topic"), "message_count"), "cluster page topic messages");
+    assertEquals(topicSum(topic, "depth"), number(clusterPage.path("topic"), "depth"), "cluster page topic depth");
     JsonNode cards = run.events("channel").get(0).path("cards");
     for (String f : List.of("depth", "in_flight_count", "deferred_count", "requeue_count", "timeout_count", "message_count", "client_count")) {
       assertEquals(sum(topic, channel, f), number(cards, f), "channel page " + f + " = the sum of the nodes' /stats");

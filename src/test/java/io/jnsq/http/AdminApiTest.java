@@ -118,6 +118,15 @@ class AdminApiTest {
     assertEquals(fields(sample("38-admin-api-counter.json").path("stats").elements().next()), fields(entry));
     assertEquals(3, entry.path("message_count").asLong());
     assertEquals("OK", admin("GET", "/ping", null).body());
+
+    JsonNode summary = tree(admin("GET", "/api/summary", null).body());
+    JsonNode shape = null;
+    for (JsonNode t : summary.path("topics")) if (t.path("topic_name").asText().equals("shape_topic")) shape = t;
+    assertEquals(List.of("topic_name", "depth", "memory_depth", "backend_depth", "message_count", "channel_count", "node_count", "paused"),
+        fields(shape));
+    assertEquals(3, shape.path("message_count").asLong());
+    assertEquals(1, shape.path("channel_count").asLong());
+    assertEquals(1, shape.path("node_count").asLong());
   }
 
   private static JsonNode tree(String s) {
