@@ -84,6 +84,9 @@ public final class Channel {
   /** The next {@code count} queued messages in delivery order, left where they are. */
   public record Peek(int count, ActorRef<Peeked> replyTo) implements Command {}
 
+  /** Most bytes of message bodies one peek reads from disk (on the channel's own thread). */
+  private static final long PEEK_DISK_BYTES = 4L << 20;
+
   /** A peeked message and whether it still sits in the disk queue. */
   public record Queued(Message message, boolean onDisk) {}
 
@@ -581,8 +584,12 @@ public final class Channel {
       out.add(new Queued(m, false));
     }
     if (out.size() < peek.count() && diskDepth() > 0) {
+      long nowMs = clock.epochNanos() / 1_000_000L;
       try {
-        for (DiskQueue.Read r : disk.peek(peek.count() - out.size())) out.add(new Queued(r.message(), true));
+        // Records not yet due go to the deferred set when read: they are not next.
+        for (DiskQueue.Read r : disk.peek(peek.count() - out.size(), PEEK_DISK_BYTES)) {
+          if (r.dueEpochMs() <= nowMs) out.add(new Queued(r.message(), true));
+        }
       } catch (IOException e) {
         log.warn("peeking into the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
       }

@@ -393,6 +393,13 @@ public final class NsqdApi extends AllDirectives {
     });
   }
 
+  /** {@code limit}, moved back so a cut there splits no UTF-8 sequence (continuation bytes are 10xxxxxx). */
+  static int utf8Boundary(org.apache.pekko.util.ByteString body, int limit) {
+    int end = limit;
+    while (end > 0 && end > limit - 4 && (body.apply(end) & 0xC0) == 0x80) end--;
+    return end;
+  }
+
   static ObjectNode peekJson(String topic, String channel, Channel.Peeked p) {
     ObjectNode o = Responses.JSON.createObjectNode();
     o.put("topic_name", topic);
@@ -407,8 +414,9 @@ public final class NsqdApi extends AllDirectives {
       m.put("attempts", q.message().attempts());
       m.put("size", q.message().body().size());
       m.put("on_disk", q.onDisk());
-      byte[] body = q.message().body().take(PEEK_BODY_MAX).toArray();
-      m.put("truncated", q.message().body().size() > PEEK_BODY_MAX);
+      boolean truncated = q.message().body().size() > PEEK_BODY_MAX;
+      byte[] body = q.message().body().take(truncated ? utf8Boundary(q.message().body(), PEEK_BODY_MAX) : PEEK_BODY_MAX).toArray();
+      m.put("truncated", truncated);
       try {
         m.put("body", utf8.decode(java.nio.ByteBuffer.wrap(body)).toString());
         m.put("encoding", "utf-8");

@@ -282,26 +282,34 @@ public final class DiskQueue {
   }
 
   /**
-   * Up to {@code max} records from the read position on, without consuming them: nothing this queue
-   * reports (position, depth, corruption count) changes. Stops at a corrupt stretch, which a real read
-   * will skip and count.
+   * Up to {@code max} records (and about {@code maxBytes} of them) from the read position on, without
+   * consuming them: nothing this queue reports (position, depth, corruption count) changes. Stops at a
+   * corrupt stretch, which a real read will skip and count.
    */
-  public List<Read> peek(int max) throws IOException {
+  public List<Read> peek(int max, long maxBytes) throws IOException {
     List<Read> out = new ArrayList<>(Math.min(max, 1024));
     long file = readFile;
     long pos = readPos;
-    while (out.size() < max && (file < writeFile || (file == writeFile && pos < writePos))) {
-      long end = file == writeFile ? writePos : sealedSize(file);
-      if (end < 0 || pos >= end) {
-        file++;
-        pos = 0;
-        continue;
+    long seq = readSeq;
+    long bytes = 0;
+    try {
+      while (out.size() < max && bytes < maxBytes && (file < writeFile || (file == writeFile && pos < writePos))) {
+        long end = file == writeFile ? writePos : sealedSize(file);
+        if (end < 0 || pos >= end) {
+          file++;
+          pos = 0;
+          continue;
+        }
+        openReader(file);
+        int len = recordAt(pos, end);
+        if (len < 0) break;
+        Read r = decode(payloadOff, len);
+        out.add(r);
+        bytes += len;
+        pos += HEADER + len;
       }
-      openReader(file);
-      int len = recordAt(pos, end);
-      if (len < 0) break;
-      out.add(decode(payloadOff, len));
-      pos += HEADER + len;
+    } finally {
+      readSeq = seq;   // decode numbers what it reads: a peek reads nothing for real
     }
     return out;
   }

@@ -44,6 +44,21 @@ class DiskQueueTest {
   }
 
   @Test
+  void peekShowsWhatTheNextReadsReturnAndChangesNothing(@TempDir Path dir) throws IOException {
+    DiskQueue q = DiskQueue.open(new FileStorage(dir), "t", SMALL);
+    q.append(batch(0, 40), 0);
+    assertEquals(range(0, 3), ids(q.read(3)));
+    List<DiskQueue.Read> peeked = q.peek(30, Long.MAX_VALUE);
+    assertEquals(range(3, 30), ids(peeked), "across the segment boundary");
+    assertEquals(37, q.depth());
+    assertEquals(range(3, 1), ids(q.peek(30, 1)), "a byte budget stops it once reached (one record at least)");
+    List<DiskQueue.Read> read = q.read(30);
+    assertEquals(ids(peeked), ids(read), "the reads return what the peek showed");
+    for (int i = 0; i < 30; i++) assertEquals(read.get(i).seq(), 4 + i, "peeking numbered nothing");
+    assertEquals(7, q.depth());
+  }
+
+  @Test
   void recordsComeBackWithEveryFieldAcrossSegments(@TempDir Path dir) throws IOException {
     DiskQueue q = DiskQueue.open(new FileStorage(dir), "t", SMALL);
     q.append(batch(0, 40), 0);
