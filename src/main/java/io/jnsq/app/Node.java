@@ -268,13 +268,19 @@ public final class Node {
       cluster = c;
       c.state().tell(new LookupState.Follow(system, producer(c.clusterAddress().toString())));
       c.whenTerminated().thenRun(() -> {
-        boolean downed = CoordinatedShutdown.get(c.system()).getShutdownReason()
-            .filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
+        var reason = CoordinatedShutdown.get(c.system()).getShutdownReason();
+        boolean downed = reason.filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
+        boolean unjoined = reason.filter(r -> r.equals(CoordinatedShutdown.clusterJoinUnsuccessfulReason())).isPresent();
         if (downed && !stopping) {
           ClusterNode.Settings again = c.lastView().toCompletableFuture().thenApply(v -> ClusterNode.rejoining(configuredCluster(), v))
               .getNow(configuredCluster());
           log.warn("the lookup cluster stopped this node's membership (downed?); joining again in 2 s through {}", again.seedNodes());
           restartCluster(again);
+        } else if (unjoined && !stopping) {
+          // No seed let it in (those it rejoined through may be gone): start over as configured.
+          log.warn("no seed node let this node join the lookup cluster; trying again as configured through {}",
+              configuredCluster().seedNodes());
+          restartCluster(configuredCluster());
         }
       });
       return c;
@@ -284,10 +290,15 @@ public final class Node {
   /** The admin UI at --admin-http-address, reading the cluster through this node's lookup state. */
   private CompletionStage<Done> bindAdmin(io.jnsq.auth.AuthServers auth) {
     if (settings.adminHttpAddress() == null) return CompletableFuture.completedFuture(Done.getInstance());
+    // While the lookup membership restarts there is no lookup state to ask; the API then says so.
     AdminApi api = new AdminApi(system, () -> {
       ClusterNode c = cluster;
-      return c == null ? null : c.state();
-    }, () -> producer(""), settings.httpClientRequestTimeout(), auth);
+      return c == null || c.whenTerminated().toCompletableFuture().isDone() ? null : c.state();
+    }, () -> {
+      // This node as a cluster member (its id marks it as one, so the caller's credentials may go to it).
+      ClusterNode c = cluster;
+      return producer(c == null ? "pekko://" + ClusterNode.SYSTEM + "@self" : c.clusterAddress().toString());
+    }, settings.httpClientRequestTimeout(), auth);
     return Http.get(system).newServerAt(settings.adminHttpAddress().host(), settings.adminHttpAddress().port())
         .bind(api.route())
         .thenApply(b -> {

@@ -336,14 +336,15 @@ public final class LookupState {
     boolean present = false;
     for (Member m : state.getMembers()) {
       MemberStatus s = m.status();
-      boolean going = s == MemberStatus.down() || s == MemberStatus.exiting() || s == MemberStatus.leaving() || s == MemberStatus.removed();
       if (m.address().equals(me)) {
         present = true;
         selfDown = s == MemberStatus.down();
         continue;
       }
+      // Members leaving for good will not be there to join; the others either stay or were downed with us.
+      if (s == MemberStatus.leaving() || s == MemberStatus.exiting() || s == MemberStatus.removed()) continue;
       peers.add(m.address());
-      if (!going) allDown = false;
+      if (s != MemberStatus.down()) allDown = false;
     }
     if (present) lastView = new ClusterNode.LastView(me, List.copyOf(peers), allDown);
   }

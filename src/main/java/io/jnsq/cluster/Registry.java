@@ -29,6 +29,9 @@ public final class Registry {
       int httpPort, String version) {
     /** The name {@code /topic/tombstone?node=} uses. */
     public String node() { return broadcastAddress + ":" + httpPort; }
+
+    /** A jnsq node of this cluster (its id is its cluster address), not an nsqd that registered over TCP. */
+    public boolean clusterMember() { return id.startsWith("pekko://"); }
   }
 
   /** One producer with its topics (each with its channels), last refreshed at {@code updatedMs}. */
