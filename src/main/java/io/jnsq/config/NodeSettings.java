@@ -125,7 +125,15 @@ public record NodeSettings(
         c.getString("statsd-prefix"),
         positive(c.getDuration("statsd-interval"), "statsd-interval"),
         c.getBoolean("statsd-mem-stats"),
-        c.getInt("statsd-udp-packet-size"));
+        packetSize(c.getInt("statsd-udp-packet-size")));
+  }
+
+  /** Room for at least one line of a push, and no more than a UDP datagram carries. */
+  private static int packetSize(int size) {
+    if (size < 64 || size > 65_507) {
+      throw new IllegalArgumentException("--statsd-udp-packet-size must be 64..65507 bytes, got " + size);
+    }
+    return size;
   }
 
   private static Duration positive(Duration d, String flag) {

@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -88,6 +89,7 @@ public final class StatsdPusher {
     return Behaviors.receive(Command.class)
         .onMessage(Tick.class, t -> onTick())
         .onSignal(PostStop.class, s -> close())
+        .onSignal(PreRestart.class, s -> close())
         .build();
   }
 
@@ -98,6 +100,7 @@ public final class StatsdPusher {
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Collected.class, this::onCollected)
         .onSignal(PostStop.class, s -> close())
+        .onSignal(PreRestart.class, s -> close())
         .build();
   }
 
