@@ -12,15 +12,19 @@ let generation = 0;                 // bumped on navigation so late answers of a
 function esc(v) {
   return String(v ?? '').replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
-const fmt = n => (n ?? 0).toLocaleString('en-US');
+// Numbers only: a value that is not one (whatever a node sent) shows as 0 rather than reaching the page as markup.
+const fmt = n => (Number(n) || 0).toLocaleString('en-US');
+const int = n => String(Math.trunc(Number(n) || 0));
 function fmtRate(r) { return r == null ? '–' : (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1)) + '/s'; }
 function duration(seconds) {
-  if (seconds == null || seconds < 0) return '–';
+  seconds = Number(seconds);
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
   const d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600), m = Math.floor(seconds % 3600 / 60), s = Math.floor(seconds % 60);
   return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
 }
 function nanos(ns) {
-  if (ns == null) return '–';
+  ns = Number(ns);
+  if (!Number.isFinite(ns)) return '–';
   if (ns < 1e3) return ns + 'ns';
   if (ns < 1e6) return (ns / 1e3).toFixed(1) + 'µs';
   if (ns < 1e9) return (ns / 1e6).toFixed(1) + 'ms';
@@ -159,8 +163,8 @@ function nodesTable(nodes, now) {
   for (const n of nodes) {
     const healthy = n.reachable && n.health === 'OK';
     html += `<tr data-node="${esc(n.node)}"><td>${nodeLink(n.node)}</td><td class="text">${esc(n.hostname)}</td>` +
-      `<td class="text">${esc(n.version)}</td><td>${esc(n.broadcast_address)}:${n.tcp_port}</td><td>${n.http_port}</td>` +
-      `<td>${n.topics.length}</td><td>${n.start_time ? duration(now - n.start_time) : '–'}</td>` +
+      `<td class="text">${esc(n.version)}</td><td>${esc(n.broadcast_address)}:${int(n.tcp_port)}</td><td>${int(n.http_port)}</td>` +
+      `<td>${int(n.topics.length)}</td><td>${n.start_time ? duration(now - n.start_time) : '–'}</td>` +
       `<td class="text"><span class="badge ${healthy ? 'ok' : 'bad'}">${esc(n.reachable ? n.health : 'unreachable: ' + n.health)}</span></td></tr>`;
   }
   return html + '</tbody></table>';
@@ -176,8 +180,8 @@ async function topicsTable() {
     const t = s.topic_name;
     const r = rate('topic:' + t, s.message_count);
     html += `<tr data-topic="${esc(t)}"><td>${topicLink(t)}${pausedBadge(s.paused)}</td><td data-field="depth">${fmt(s.depth)}</td>` +
-      `<td data-field="message_count">${fmt(s.message_count)}</td><td>${fmtRate(r)}</td><td>${s.channel_count}</td>` +
-      `<td>${s.node_count}</td><td class="text">${spark('topic:' + t)}</td></tr>`;
+      `<td data-field="message_count">${fmt(s.message_count)}</td><td>${fmtRate(r)}</td><td>${int(s.channel_count)}</td>` +
+      `<td>${int(s.node_count)}</td><td class="text">${spark('topic:' + t)}</td></tr>`;
   }
   return html + '</tbody></table>';
 }
@@ -249,7 +253,7 @@ async function topicPage(main, topic) {
 function percentiles(l) {
   if (!l || !l.percentiles || !l.percentiles.length) return '<p class="muted">No end-to-end latency percentiles configured (--e2e-processing-latency-percentile).</p>';
   return `<table aria-label="End-to-end latency"><thead><tr><th scope="col">Percentile</th><th scope="col">Latency</th></tr></thead><tbody>` +
-    l.percentiles.map(p => `<tr><td>p${(p.quantile * 100).toFixed(1).replace(/\.0$/, '')}</td><td>${nanos(p.value)}</td></tr>`).join('') +
+    l.percentiles.map(p => `<tr><td>p${(Number(p.quantile) * 100).toFixed(1).replace(/\.0$/, '')}</td><td>${nanos(p.value)}</td></tr>`).join('') +
     '</tbody></table>';
 }
 
@@ -312,9 +316,8 @@ async function channelPage(main, topic, channel) {
   main.querySelector('[data-action="peek"]').onclick = () => peek(topic, channel);
 }
 
-async function peek(topic, channel) {
+async function peek(topic, channel, retried = false) {
   const count = peekCount;
-  const out = document.getElementById('peek');
   try {
     const p = await api(`/api/topics/${enc(topic)}/${enc(channel)}/peek?count=${enc(count)}`);
     let html = '<h2>Next messages</h2><p class="muted">Peeking consumes nothing: these stay queued, in this order, on each node.</p>';
@@ -325,15 +328,17 @@ async function peek(topic, channel) {
         `<th scope="col">Attempts</th><th scope="col" class="text">Published</th><th scope="col">Size</th><th scope="col" class="text">Where</th>` +
         `<th scope="col" class="text">Body</th></tr></thead><tbody>`;
       n.messages.forEach((m, i) => {
-        html += `<tr class="peeked"><td>${i + 1}</td><td class="text">${esc(m.id)}</td><td>${m.attempts}</td>` +
+        html += `<tr class="peeked"><td>${i + 1}</td><td class="text">${esc(m.id)}</td><td>${int(m.attempts)}</td>` +
           `<td class="text">${esc(new Date(m.timestamp / 1e6).toISOString())}</td><td>${fmt(m.size)}</td><td class="text">${m.on_disk ? 'disk' : 'memory'}</td>` +
           `<td class="body">${m.encoding === 'base64' ? '<span class="badge">base64</span> ' : ''}${esc(m.body)}${m.truncated ? '…' : ''}</td></tr>`;
       });
       html += '</tbody></table>';
     }
     peeked = { topic, channel, html };
-    out.innerHTML = html;
+    const out = document.getElementById('peek');   // looked up now: a refresh may have redrawn the page meanwhile
+    if (out) out.innerHTML = html;
   } catch (e) {
+    if ((e.status === 401 || e.status === 403) && !retried && await askSecret()) return peek(topic, channel, true);
     setStatus('Peek failed: ' + e.message);
   }
 }
@@ -347,7 +352,7 @@ async function nodePage(main, node) {
   const s = await api('/api/nodes/' + enc(node));
   const now = Date.now() / 1000;
   let html = `<h1>Node ${esc(node)}</h1><div class="cards">` + card('Host name', esc(s.hostname), 'hostname') +
-    card('Version', esc(s.version), 'version') + card('TCP port', s.tcp_port, 'tcp_port') + card('Uptime', duration(now - s.start_time), 'uptime') +
+    card('Version', esc(s.version), 'version') + card('TCP port', int(s.tcp_port), 'tcp_port') + card('Uptime', duration(now - s.start_time), 'uptime') +
     card('Health', esc(s.health), 'health') + card('Messages', fmt(s.total_messages), 'total_messages') + card('Clients', fmt(s.total_clients), 'total_clients') + '</div>';
   html += `<table aria-label="Topics and channels on ${esc(node)}"><thead><tr><th scope="col">Topic / channel</th><th scope="col">Depth</th>` +
     `<th scope="col">On disk</th><th scope="col">In flight</th><th scope="col">Deferred</th><th scope="col">Messages</th>` +

@@ -7,6 +7,7 @@ import io.jnsq.cluster.LookupState;
 import io.jnsq.cluster.Registry;
 import io.jnsq.http.Endpoints.Call;
 import io.jnsq.http.Endpoints.Endpoint;
+import static io.jnsq.http.Endpoints.done;
 import io.jnsq.protocol.Names;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 public final class AdminApi {
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final Duration ASK = Duration.ofSeconds(5);
-  private static final Set<String> PAGES = Set.of("/", "/topics", "/nodes", "/counter", "/lookup");
+  private static final Set<String> PAGES = Set.of("/", "/topics", "/nodes", "/counter");
   private static final Set<String> ACTIONS = Set.of("pause", "unpause", "empty");
 
   private final ActorSystem<?> system;
@@ -83,7 +84,32 @@ public final class AdminApi {
   }
 
   public Route route() {
-    return extractRequest(req -> completeWithFuture(endpoints.handle(req, this::dynamic)));
+    return extractRequest(req -> completeWithFuture(guarded(req)));
+  }
+
+  /**
+   * A POST must say its body is JSON (as the UI's do): a page on another site can send a form POST
+   * without asking, but not one with this content type, so browsers cannot be made to act for it.
+   */
+  private CompletionStage<HttpResponse> guarded(HttpRequest req) {
+    boolean json = req.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+    if (req.method().equals(HttpMethods.POST) && !json && req.getUri().path().startsWith("/api/")) {
+      return done(Responses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "CONTENT_TYPE_NOT_JSON"));
+    }
+    return endpoints.handle(req, this::dynamic);
+  }
+
+  /** A path segment as sent, percent-decoded ("#ephemeral" arrives as %23ephemeral); null when malformed. */
+  private static String segment(String raw) {
+    try {
+      return java.net.URLDecoder.decode(raw.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static Endpoint invalid(String token) {
+    return new Endpoint(Set.of(HttpMethods.GET, HttpMethods.POST, HttpMethods.DELETE), c -> done(Responses.badRequest(token)));
   }
 
   /** Paths with names in them: the UI's pages, its assets, and the API's topics, channels and nodes. */
@@ -93,12 +119,16 @@ public final class AdminApi {
     }
     if (path.startsWith("/static/")) return new Endpoint(Endpoints.GET, c -> done(asset(path.substring("/static/".length()))));
     if (path.startsWith("/api/nodes/")) {
-      String node = path.substring("/api/nodes/".length());
+      String node = segment(path.substring("/api/nodes/".length()));
+      if (node == null) return invalid("INVALID_NODE");
       return new Endpoint(Set.of(HttpMethods.GET, HttpMethods.DELETE),
           c -> c.request().method().equals(HttpMethods.GET) ? node(c, node) : tombstone(c, node));
     }
     if (!path.startsWith("/api/topics/")) return null;
     String[] parts = path.substring("/api/topics/".length()).split("/", -1);
+    for (int i = 0; i < parts.length && i < 2; i++) parts[i] = segment(parts[i]);
+    if (parts[0] == null || !Names.isValidTopic(parts[0])) return invalid("INVALID_TOPIC");
+    if (parts.length >= 2 && (parts[1] == null || !Names.isValidChannel(parts[1]))) return invalid("INVALID_CHANNEL");
     if (parts.length == 1) {
       String topic = parts[0];
       return new Endpoint(Set.of(HttpMethods.GET, HttpMethods.POST, HttpMethods.DELETE), c -> {
@@ -118,15 +148,25 @@ public final class AdminApi {
     return null;
   }
 
-  private static CompletionStage<HttpResponse> done(HttpResponse r) { return CompletableFuture.completedFuture(r); }
-
   // ------------------------------------------------------------------ the page and its assets
+
+  /** The page's files, read from the jar once. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Optional<byte[]>> ASSETS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static Optional<byte[]> load(String name) {
+    try (InputStream in = AdminApi.class.getResourceAsStream("/admin/" + name)) {
+      return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   private static HttpResponse asset(String name) {
     if (!name.matches("[A-Za-z0-9_.-]+") || name.startsWith(".")) return Responses.notFound("NOT_FOUND");
-    try (InputStream in = AdminApi.class.getResourceAsStream("/admin/" + name)) {
-      if (in == null) return Responses.notFound("NOT_FOUND");
-      byte[] bytes = in.readAllBytes();
+    try {
+      Optional<byte[]> found = ASSETS.computeIfAbsent(name, AdminApi::load);
+      if (found.isEmpty()) return Responses.notFound("NOT_FOUND");
+      byte[] bytes = found.get();
       ContentType type = name.endsWith(".html") ? ContentTypes.TEXT_HTML_UTF8
           : name.endsWith(".css") ? MediaTypes.TEXT_CSS.toContentType(org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8)
           : name.endsWith(".js") ? MediaTypes.APPLICATION_JAVASCRIPT.toContentType(org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8)
@@ -134,7 +174,7 @@ public final class AdminApi {
           : ContentTypes.APPLICATION_OCTET_STREAM;
       return HttpResponse.create().withEntity(HttpEntities.create(type, bytes))
           .addHeader(CacheControl.create(CacheDirectives.NO_CACHE));
-    } catch (IOException e) {
+    } catch (java.io.UncheckedIOException e) {
       return Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
     }
   }
@@ -203,7 +243,7 @@ public final class AdminApi {
     return withView(v -> {
       List<Registry.Producer> ps = v.producers(topic, System.currentTimeMillis());
       if (ps.isEmpty() && !v.hasTopic(topic)) return done(Responses.notFound("TOPIC_NOT_FOUND"));
-      return cluster.fetch(ps, topic, true, credentials(c)).thenApply(nodes -> {
+      return cluster.fetch(ps, topic, true).thenApply(nodes -> {
         List<String> problems = problems(nodes);
         List<ObjectNode> perNode = ClusterStats.topicPerNode(nodes, topic);
         if (perNode.isEmpty() && !problems.isEmpty()) return upstreamError(String.join("; ", problems));
@@ -216,7 +256,7 @@ public final class AdminApi {
     return withView(v -> {
       List<Registry.Producer> ps = v.producers(topic, System.currentTimeMillis());
       if (ps.isEmpty() && !v.hasTopic(topic)) return done(Responses.notFound("TOPIC_NOT_FOUND"));
-      return cluster.fetch(ps, topic, true, credentials(c)).thenApply(nodes -> {
+      return cluster.fetch(ps, topic, true).thenApply(nodes -> {
         List<String> problems = problems(nodes);
         ObjectNode ch = ClusterStats.channelOnly(topic, channel, ClusterStats.topicPerNode(nodes, topic));
         if (ch == null) {
@@ -228,7 +268,7 @@ public final class AdminApi {
   }
 
   private CompletionStage<HttpResponse> nodes(Call c) {
-    return withView(v -> cluster.fetch(producers(v), "", false, credentials(c)).thenApply(stats -> {
+    return withView(v -> cluster.fetch(producers(v), "", false).thenApply(stats -> {
       Map<String, ClusterStats.NodeStats> byNode = new TreeMap<>();
       for (ClusterStats.NodeStats n : stats) byNode.put(n.node(), n);
       long now = System.currentTimeMillis();
@@ -272,7 +312,7 @@ public final class AdminApi {
       for (Registry.Producer x : producers(v)) if (x.node().equals(node)) p = x;
       if (p == null) return done(Responses.notFound("NODE_NOT_FOUND"));
       Registry.Producer found = p;
-      return cluster.fetch(List.of(p), null, true, credentials(c)).thenApply(stats -> {
+      return cluster.fetch(List.of(p), null, true).thenApply(stats -> {
         ClusterStats.NodeStats s = stats.get(0);
         if (s.stats() == null) return upstreamError(s.error());
         ObjectNode o = Responses.JSON.createObjectNode();
@@ -302,7 +342,7 @@ public final class AdminApi {
   }
 
   private CompletionStage<HttpResponse> counter(Call c) {
-    return withView(v -> cluster.fetch(producers(v), null, false, credentials(c)).thenApply(stats -> {
+    return withView(v -> cluster.fetch(producers(v), null, false).thenApply(stats -> {
       ObjectNode o = Responses.JSON.createObjectNode();
       ObjectNode all = o.putObject("stats");
       for (ClusterStats.NodeStats n : stats) {
@@ -325,7 +365,7 @@ public final class AdminApi {
    * so a list of many topics costs one call per node rather than one per topic.
    */
   private CompletionStage<HttpResponse> summary(Call c) {
-    return withView(v -> cluster.fetch(producers(v), null, false, credentials(c)).thenApply(stats -> {
+    return withView(v -> cluster.fetch(producers(v), null, false).thenApply(stats -> {
       Map<String, List<ObjectNode>> byTopic = new TreeMap<>();
       for (String t : v.topics()) byTopic.put(t, new ArrayList<>());
       for (ClusterStats.NodeStats n : stats) {
@@ -357,7 +397,7 @@ public final class AdminApi {
       if (ps.isEmpty()) return done(Responses.notFound("TOPIC_NOT_FOUND"));
       String q = "/channel/peek?topic=" + ClusterStats.enc(topic) + "&channel=" + ClusterStats.enc(channel)
           + "&count=" + ClusterStats.enc(count);
-      return all(ps, "GET", q, credentials(c)).thenApply(answers -> {
+      return cluster.callAll(ps, "GET", q, credentials(c)).thenApply(answers -> {
         ObjectNode o = Responses.JSON.createObjectNode();
         o.put("topic_name", topic);
         o.put("channel_name", channel);
@@ -367,9 +407,7 @@ public final class AdminApi {
         for (ClusterStats.Upstream u : answers) {
           if (u.ok()) {
             try {
-              ObjectNode n = (ObjectNode) Responses.JSON.readTree(u.body());
-              n.put("node", u.node());
-              nodes.add(n);
+              nodes.add(peeked(u.node(), Responses.JSON.readTree(u.body())));
             } catch (IOException e) {
               problems.add(u.node() + ": unreadable answer");
             }
@@ -388,22 +426,37 @@ public final class AdminApi {
     });
   }
 
-  // ------------------------------------------------------------------ actions
-
-  private CompletionStage<List<ClusterStats.Upstream>> all(List<Registry.Producer> ps, String method, String q,
-      Optional<HttpHeader> auth) {
-    List<CompletableFuture<ClusterStats.Upstream>> calls = new ArrayList<>();
-    for (Registry.Producer p : ps) calls.add(cluster.call(p, method, q, auth).toCompletableFuture());
-    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(x -> {
-      List<ClusterStats.Upstream> out = new ArrayList<>();
-      for (CompletableFuture<ClusterStats.Upstream> f : calls) out.add(f.join());
-      return out;
-    });
+  /** One node's peek answer rebuilt field by field with its types (a registered "nsqd" could send anything). */
+  private static ObjectNode peeked(String node, JsonNode answer) {
+    ObjectNode n = Responses.JSON.createObjectNode();
+    n.put("node", node);
+    n.put("topic_name", answer.path("topic_name").asText());
+    n.put("channel_name", answer.path("channel_name").asText());
+    n.put("depth", answer.path("depth").asLong());
+    ArrayNode messages = n.putArray("messages");
+    for (JsonNode m : answer.path("messages")) {
+      messages.addObject().put("id", m.path("id").asText()).put("timestamp", m.path("timestamp").asLong())
+          .put("attempts", m.path("attempts").asInt()).put("size", m.path("size").asLong())
+          .put("on_disk", m.path("on_disk").asBoolean()).put("truncated", m.path("truncated").asBoolean())
+          .put("body", m.path("body").asText()).put("encoding", m.path("encoding").asText());
+    }
+    return n;
   }
+
+  // ------------------------------------------------------------------ actions
 
   /** An upstream node's refusal (bad request, auth) passed on as it came. */
   private static HttpResponse passOn(ClusterStats.Upstream u) {
-    return Responses.json(StatusCodes.get(u.status()), u.body().isEmpty() ? "{\"message\":\"\"}" : u.body());
+    var status = StatusCodes.lookup(u.status()).orElse(StatusCodes.BAD_GATEWAY);
+    String body;
+    try {
+      JsonNode j = Responses.JSON.readTree(u.body());
+      body = j != null && j.isObject() ? u.body() : null;
+    } catch (IOException notJson) {
+      body = null;
+    }
+    if (body == null) body = Responses.JSON.createObjectNode().put("message", u.body()).toString();
+    return Responses.json(status, body);
   }
 
   /**
@@ -484,7 +537,7 @@ public final class AdminApi {
         if (ps.isEmpty()) return done(Responses.notFound("TOPIC_NOT_FOUND"));
         String q = channel == null ? "/topic/" + action + "?topic=" + ClusterStats.enc(topic)
             : "/channel/" + action + "?topic=" + ClusterStats.enc(topic) + "&channel=" + ClusterStats.enc(channel);
-        return all(ps, "POST", q, credentials(c)).thenApply(answers -> {
+        return cluster.callAll(ps, "POST", q, credentials(c)).thenApply(answers -> {
           HttpResponse r = summarize(answers, channel == null ? "TOPIC_NOT_FOUND" : "CHANNEL_NOT_FOUND");
           if (r.status().isSuccess()) {
             log.info("admin: {} {}{} on {} node(s) (request from {})", action, topic, channel == null ? "" : "/" + channel,
@@ -506,12 +559,12 @@ public final class AdminApi {
       CompletionStage<List<ClusterStats.Upstream>> calls = ps.isEmpty()
           ? refusal(c, topic, channel).thenApply(no -> no == null ? List.of() : List.of(
               new ClusterStats.Upstream("lookup", no.status().intValue(), "{\"message\":\"UNAUTHORIZED\"}", null)))
-          : all(ps, "POST", q, credentials(c));
+          : cluster.callAll(ps, "POST", q, credentials(c));
       return calls.thenCompose(answers -> {
         HttpResponse r = answers.isEmpty() ? ok(Responses.JSON.createObjectNode(), List.of())
             : summarize(answers, channel == null ? "TOPIC_NOT_FOUND" : "CHANNEL_NOT_FOUND");
-        boolean refused = !r.status().isSuccess() && r.status().intValue() < 500 && r.status().intValue() != 404;
-        if (refused) return done(r);
+        // Lookup's registrations go only once the nodes did it (or none has the topic): not after a refusal or failure.
+        if (!r.status().isSuccess() && r.status().intValue() != 404) return done(r);
         ActorRef<LookupState.Command> l = lookup.get();
         CompletionStage<Done> unregistered = l == null ? CompletableFuture.completedFuture(Done.getInstance())
             : AskPattern.ask(l, (ActorRef<Done> replyTo) -> new LookupState.Unregister(topic, channel, replyTo), ASK, system.scheduler());

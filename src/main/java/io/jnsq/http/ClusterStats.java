@@ -59,11 +59,19 @@ final class ClusterStats {
     this.timeout = timeout;
   }
 
-  /** Calls {@code pathAndQuery} on {@code p}'s HTTP API, passing the caller's credentials on. */
+  /**
+   * Calls {@code pathAndQuery} on {@code p}'s HTTP API. The caller's credentials go only to nodes of this
+   * cluster: anyone who can reach the lookup TCP port can register an "nsqd" at any address.
+   */
   CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth) {
-    String url = "http://" + hostForUrl(p.broadcastAddress()) + ":" + p.httpPort() + pathAndQuery;
-    HttpRequest req = HttpRequest.create(url).withMethod(method.equals("POST") ? HttpMethods.POST : HttpMethods.GET);
-    if (auth.isPresent()) req = req.addHeader(auth.get());
+    HttpRequest req;
+    try {
+      String url = "http://" + hostForUrl(p.broadcastAddress()) + ":" + p.httpPort() + pathAndQuery;
+      req = HttpRequest.create(url).withMethod(method.equals("POST") ? HttpMethods.POST : HttpMethods.GET);
+    } catch (RuntimeException badAddress) {   // e.g. a registered nsqd's broadcast address is no host name
+      return CompletableFuture.completedFuture(new Upstream(p.node(), 0, "", describe(badAddress)));
+    }
+    if (auth.isPresent() && p.clusterMember()) req = req.addHeader(auth.get());
     CompletableFuture<Upstream> answer = Http.get(system).singleRequest(req)
         .thenCompose(r -> r.entity().toStrict(timeout.toMillis(), materializer)
             .thenApply(e -> new Upstream(p.node(), r.status().intValue(), e.getData().utf8String(), null)))
@@ -88,24 +96,40 @@ final class ClusterStats {
     return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
   }
 
-  /** Every producer's {@code /stats?format=json} (only {@code topic}'s, when given); failures kept as errors. */
-  CompletionStage<List<NodeStats>> fetch(List<Registry.Producer> producers, String topic, boolean clients, Optional<HttpHeader> auth) {
+  /** {@code pathAndQuery} called on every producer at once; the answers in the producers' order. */
+  CompletionStage<List<Upstream>> callAll(List<Registry.Producer> producers, String method, String pathAndQuery,
+      Optional<HttpHeader> auth) {
+    List<CompletableFuture<Upstream>> calls = new ArrayList<>();
+    for (Registry.Producer p : producers) calls.add(call(p, method, pathAndQuery, auth).toCompletableFuture());
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<Upstream> out = new ArrayList<>();
+      for (CompletableFuture<Upstream> c : calls) out.add(c.join());
+      return out;
+    });
+  }
+
+  /**
+   * Every producer's {@code /stats?format=json} (only {@code topic}'s, when given); failures kept as
+   * errors. Sent without credentials: {@code /stats} is open, and reads should not spread a secret.
+   */
+  CompletionStage<List<NodeStats>> fetch(List<Registry.Producer> producers, String topic, boolean clients) {
     String query = "/stats?format=json&include_mem=false&include_clients=" + clients
         + (topic == null ? "" : "&topic=" + enc(topic));
-    List<CompletableFuture<NodeStats>> calls = new ArrayList<>();
-    for (Registry.Producer p : producers) {
-      calls.add(call(p, "GET", query, auth).thenApply(u -> {
-        if (!u.ok()) return new NodeStats(p, null, u.problem());
-        try {
-          return new NodeStats(p, Responses.JSON.readTree(u.body()), null);
-        } catch (Exception e) {
-          return new NodeStats(p, null, p.node() + ": unreadable stats");
-        }
-      }).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(v -> {
+    return callAll(producers, "GET", query, Optional.empty()).thenApply(answers -> {
       List<NodeStats> out = new ArrayList<>();
-      for (CompletableFuture<NodeStats> c : calls) out.add(c.join());
+      for (int i = 0; i < answers.size(); i++) {
+        Registry.Producer p = producers.get(i);
+        Upstream u = answers.get(i);
+        if (!u.ok()) {
+          out.add(new NodeStats(p, null, u.problem()));
+          continue;
+        }
+        try {
+          out.add(new NodeStats(p, Responses.JSON.readTree(u.body()), null));
+        } catch (Exception e) {
+          out.add(new NodeStats(p, null, p.node() + ": unreadable stats"));
+        }
+      }
       return out;
     });
   }
@@ -140,15 +164,30 @@ final class ClusterStats {
     }
     o.putNull("nodes");
     ArrayNode clients = o.putArray("clients");
-    for (JsonNode cl : c.path("clients")) {
-      ObjectNode x = cl.deepCopy();
-      x.put("node", n.node());
-      x.put("connected", Math.max(0, System.currentTimeMillis() / 1000 - cl.path("connect_ts").asLong()));
-      clients.add(x);
-    }
+    for (JsonNode cl : c.path("clients")) clients.add(client(n, cl));
     o.put("paused", c.path("paused").asBoolean());
     o.set("e2e_processing_latency", latency(c.get("e2e_processing_latency"), "", "", ""));
     return o;
+  }
+
+  private static final List<String> CLIENT_TEXT = List.of("client_id", "hostname", "version", "remote_address",
+      "user_agent", "tls_version", "tls_cipher_suite", "auth_identity", "auth_identity_url");
+  private static final List<String> CLIENT_NUMBERS = List.of("state", "ready_count", "in_flight_count", "message_count",
+      "finish_count", "requeue_count", "connect_ts", "sample_rate");
+  private static final List<String> CLIENT_FLAGS = List.of("deflate", "snappy", "tls", "authed");
+
+  /**
+   * A consumer as nsqd's /stats describes it, rebuilt field by field with the types nsqd gives them (a
+   * registered "nsqd" could send anything), plus nsqadmin's node and connected seconds.
+   */
+  private static ObjectNode client(NodeStats n, JsonNode cl) {
+    ObjectNode x = F.objectNode();
+    x.put("node", n.node());
+    for (String f : CLIENT_TEXT) if (cl.has(f)) x.put(f, cl.path(f).asText());
+    for (String f : CLIENT_NUMBERS) if (cl.has(f)) x.put(f, cl.path(f).asLong());
+    for (String f : CLIENT_FLAGS) if (cl.has(f)) x.put(f, cl.path(f).asBoolean());
+    x.put("connected", Math.max(0, System.currentTimeMillis() / 1000 - cl.path("connect_ts").asLong()));
+    return x;
   }
 
   /** One node's topic with its channels, as nsqadmin shows it. */
@@ -187,9 +226,13 @@ final class ClusterStats {
   private static final List<String> SUMMED = List.of("depth", "memory_depth", "backend_depth", "in_flight_count",
       "deferred_count", "requeue_count", "timeout_count", "message_count", "client_count");
 
-  /** The sum of per-node channels of one name: node "*", the parts under "nodes"; one part stands alone. */
-  static ObjectNode channelAcross(String topic, String channel, List<ObjectNode> parts) {
-    if (parts.size() == 1) return parts.get(0);
+  /**
+   * The sum of per-node channels of one name: node "*" with the parts under "nodes". Inside a topic a
+   * channel on one node only stands as it is (as nsqadmin shows it); {@code alwaysSummed} makes the
+   * "*" form regardless, as {@code /api/topics/:topic/:channel} answers.
+   */
+  static ObjectNode channelAcross(String topic, String channel, List<ObjectNode> parts, boolean alwaysSummed) {
+    if (parts.size() == 1 && !alwaysSummed) return parts.get(0);
     ObjectNode o = F.objectNode();
     o.put("node", "*");
     o.put("hostname", "");
@@ -236,7 +279,7 @@ final class ClusterStats {
       }
     }
     ArrayNode channels = o.putArray("channels");
-    byChannel.forEach((name, parts) -> channels.add(channelAcross(topic, name, parts)));
+    byChannel.forEach((name, parts) -> channels.add(channelAcross(topic, name, parts, false)));
     boolean paused = !perNode.isEmpty();
     for (ObjectNode p : perNode) paused &= p.path("paused").asBoolean();
     o.put("paused", paused);
@@ -244,30 +287,13 @@ final class ClusterStats {
     return o;
   }
 
-  /** {@code /api/topics/:topic/:channel}: the channel across nodes, always with node "*" and its parts. */
+  /** {@code /api/topics/:topic/:channel}: the channel across nodes, always with node "*" and its parts; null if none has it. */
   static ObjectNode channelOnly(String topic, String channel, List<ObjectNode> perNodeTopics) {
     List<ObjectNode> parts = new ArrayList<>();
     for (ObjectNode t : perNodeTopics) {
       for (JsonNode c : t.path("channels")) if (c.path("channel_name").asText().equals(channel)) parts.add((ObjectNode) c);
     }
-    if (parts.isEmpty()) return null;
-    ObjectNode o = channelAcross(topic, channel, List.of());
-    for (String f : SUMMED) {
-      long sum = 0;
-      for (ObjectNode p : parts) sum += p.path(f).asLong();
-      o.put(f, sum);
-    }
-    ArrayNode nodes = o.putArray("nodes");
-    boolean paused = true;
-    long count = 0;
-    for (ObjectNode p : parts) {
-      nodes.add(p);
-      paused &= p.path("paused").asBoolean();
-      count += p.path("e2e_processing_latency").path("count").asLong();
-    }
-    o.put("paused", paused);
-    ((ObjectNode) o.get("e2e_processing_latency")).put("count", count);
-    return o;
+    return parts.isEmpty() ? null : channelAcross(topic, channel, parts, true);
   }
 
   /** The warning nsqadmin adds when some nodes did not answer; empty when all did. */

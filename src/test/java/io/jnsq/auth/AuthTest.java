@@ -61,7 +61,7 @@ class AuthTest {
     replies.put("bad", "{\"ttl\":0,\"authorizations\":[]}");
     Map<String, Object> cfg = new HashMap<>(Map.of(
         "auth-http-address", List.of("127.0.0.1:" + authServer.getAddress().getPort()),
-        "http-client-request-timeout", "500ms"));
+        "http-client-request-timeout", "500ms", "broadcast-address", "127.0.0.1"));
     node = io.jnsq.tcp.TestNodes.start(cfg);
   }
 
@@ -180,6 +180,33 @@ class AuthTest {
   }
 
   private static String lastBody;
+
+  private static int admin(String method, String path, String json, String bearer) throws Exception {
+    var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.adminHttpAddress().getPort() + path))
+        .header("Content-Type", "application/json")
+        .method(method, json == null ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(json));
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+    var r = java.net.http.HttpClient.newHttpClient().send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    lastBody = r.body();
+    return r.statusCode();
+  }
+
+  @Test
+  void theAdminApiPassesTheCallersSecretToTheNodesAndReadsStayOpen() throws Exception {
+    assertEquals(200, http("POST", "/topic/create?topic=clicks", "alice"));
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (admin("GET", "/api/topics/clicks", null, null) != 200 && System.nanoTime() < deadline) Thread.sleep(50);
+    assertEquals(200, admin("GET", "/api/topics/clicks", null, null), "reading stays open, as /stats does");
+    assertEquals(401, admin("POST", "/api/topics/clicks", "{\"action\":\"pause\"}", null));
+    assertEquals("{\"message\":\"AUTH_REQUIRED\"}", lastBody);
+    assertEquals(403, admin("POST", "/api/topics/clicks", "{\"action\":\"pause\"}", "nobody"));
+    assertEquals(200, admin("POST", "/api/topics/clicks", "{\"action\":\"pause\"}", "alice"));
+    assertEquals(200, admin("POST", "/api/topics/clicks", "{\"action\":\"unpause\"}", "alice"));
+    assertEquals(401, admin("DELETE", "/api/nodes/127.0.0.1:" + node.httpAddress().getPort(), "{\"topic\":\"clicks\"}", null),
+        "a tombstone changes only lookup, and is checked all the same");
+    assertEquals(403, admin("POST", "/api/topics", "{\"topic\":\"secrets\"}", "alice"), "alice may not create secrets");
+    assertEquals(401, admin("DELETE", "/api/topics/clicks", null, null));
+  }
 
   @Test
   void theHttpApiNeedsABearerSecretToChangeAnythingAndStaysOpenForReading() throws Exception {

@@ -43,7 +43,12 @@ class AdminApiTest {
   }
 
   static HttpResponse<String> admin(String method, String path, String body) throws Exception {
+    return admin(method, path, body, "application/json");
+  }
+
+  static HttpResponse<String> admin(String method, String path, String body, String contentType) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminHttpAddress().getPort() + path))
+        .header("Content-Type", contentType)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
@@ -161,6 +166,11 @@ class AdminApiTest {
       assertEquals(c.status(), r.statusCode(), c.method() + " " + c.path() + ": " + r.body());
       assertEquals(c.message(), tree(r.body()).path("message").asText(), c.method() + " " + c.path());
     }
+    HttpResponse<String> form = admin("POST", "/api/topics/err_topic", "{\"action\":\"empty\"}", "text/plain");
+    assertEquals(415, form.statusCode(), "what another site's form could send is refused");
+    assertEquals("{\"message\":\"CONTENT_TYPE_NOT_JSON\"}", form.body());
+    assertEquals(400, admin("GET", "/api/topics/bad%21name", null).statusCode());
+    assertEquals("{\"message\":\"INVALID_CHANNEL\"}", admin("GET", "/api/topics/err_topic/bad%2Fname", null).body());
     assertEquals(404, admin("GET", "/static/../../etc/passwd", null).statusCode());
     assertEquals(404, admin("GET", "/static/missing.js", null).statusCode());
     assertTrue(admin("GET", "/topics/err_topic", null).body().contains("/static/app.js"), "pages are the single-page app");
@@ -192,6 +202,20 @@ class AdminApiTest {
     assertEquals(200, admin("DELETE", "/api/topics/act_topic", null).statusCode());
     await("/api/topics", j -> !j.path("topics").toString().contains("act_topic"));
     assertEquals(404, admin("POST", "/api/topics/act_topic", "{\"action\":\"pause\"}").statusCode(), "an action on a deleted topic");
+  }
+
+  @Test
+  void ephemeralNamesWorkThroughTheEncodedPath() throws Exception {
+    assertEquals(200, nsqd("POST", "/topic/create?topic=eph_topic", null).statusCode());
+    assertEquals(200, nsqd("POST", "/channel/create?topic=eph_topic&channel=tail%23ephemeral", null).statusCode());
+    assertEquals(200, nsqd("POST", "/pub?topic=eph_topic", "seen").statusCode());
+    JsonNode ch = await("/api/topics/eph_topic/tail%23ephemeral", j -> j.path("depth").asLong() == 1);
+    assertEquals("tail#ephemeral", ch.path("channel_name").asText());
+    JsonNode peek = tree(admin("GET", "/api/topics/eph_topic/tail%23ephemeral/peek", null).body());
+    assertEquals("seen", peek.path("nodes").get(0).path("messages").get(0).path("body").asText());
+    assertEquals(200, admin("POST", "/api/topics/eph_topic/tail%23ephemeral", "{\"action\":\"pause\"}").statusCode());
+    assertTrue(tree(nsqd("GET", "/stats?format=json&topic=eph_topic", null).body()).path("topics").get(0).path("channels").get(0)
+        .path("paused").asBoolean());
   }
 
   @Test
