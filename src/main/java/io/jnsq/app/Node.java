@@ -384,13 +384,13 @@ public final class Node {
   /** Where the TCP listener actually is (the port is known even when 0 was asked for). */
   public InetSocketAddress tcpAddress() { return tcp.localAddress(); }
 
-  /** Where nsqlookupd's HTTP API listens, or null when it is off. */
   /** Where the admin UI listens, or null when it is off. */
   public InetSocketAddress adminHttpAddress() {
     ServerBinding a = admin;
     return a == null ? null : a.localAddress();
   }
 
+  /** Where nsqlookupd's HTTP API listens, or null when it is off. */
   public InetSocketAddress lookupHttpAddress() {
     ClusterNode c = cluster;
     return c == null ? null : c.lookupHttpAddress();
