@@ -195,6 +195,10 @@ public final class LookupState {
         .onMessage(Got.class, this::onGot)
         .onMessage(Refresh.class, r -> {
           for (Key<?> key : List.of(NODES, REGISTRATIONS, TOMBSTONES)) read(key);
+          // The cluster's state is published apart from its events and may lag the one that woke us:
+          // looking again on every refresh bounds that lag (a node marked unreachable was once missed
+          // until it was downed, 7 s later).
+          recomputeMembership();
           return Behaviors.same();
         })
         .onMessage(Updated.class, m -> Behaviors.same())
