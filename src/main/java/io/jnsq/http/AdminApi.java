@@ -484,16 +484,20 @@ public final class AdminApi {
     return ok(Responses.JSON.createObjectNode(), problems);
   }
 
+  /** Most bytes of an action's JSON body; anything longer is not one of ours. */
+  private static final long BODY_MAX = 64 * 1024;
+
+  /** The JSON object the request carries, or null (too long, not JSON, not an object). */
   private CompletionStage<JsonNode> body(Call c) {
-    return c.request().entity().toStrict(5000, org.apache.pekko.stream.Materializer.matFromSystem(system))
-        .thenApply(e -> {
-          try {
-            JsonNode j = Responses.JSON.readTree(e.getData().utf8String());
-            return j == null || !j.isObject() ? null : j;
-          } catch (IOException bad) {
-            return null;
-          }
-        });
+    return Endpoints.readBody(c.request(), BODY_MAX, system).thenApply(b -> {
+      if (b == null) return null;
+      try {
+        JsonNode j = Responses.JSON.readTree(b.utf8String());
+        return j == null || !j.isObject() ? null : j;
+      } catch (IOException bad) {
+        return null;
+      }
+    });
   }
 
   private static String who(Call c) { return HttpAuth.remoteIp(c.request()); }

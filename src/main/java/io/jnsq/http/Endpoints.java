@@ -64,4 +64,17 @@ final class Endpoints {
   }
 
   static CompletionStage<HttpResponse> done(HttpResponse r) { return CompletableFuture.completedFuture(r); }
+
+  /** The request's body, or null when it is longer than {@code limit} bytes (read no further than that). */
+  static CompletionStage<org.apache.pekko.util.ByteString> readBody(HttpRequest req, long limit,
+      org.apache.pekko.actor.ClassicActorSystemProvider system) {
+    return req.entity().getDataBytes()
+        .limitWeighted(limit, b -> (long) b.size())
+        .runFold(org.apache.pekko.util.ByteString.emptyByteString(), org.apache.pekko.util.ByteString::concat, system)
+        .exceptionally(e -> {
+          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof org.apache.pekko.stream.StreamLimitReachedException) return null;
+          throw new IllegalStateException("reading the request body failed", cause);
+        });
+  }
 }

@@ -36,7 +36,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,16 +220,7 @@ public final class NsqdApi extends AllDirectives {
    * The request body, or null when it is longer than {@code limit} (the declared length may be absent or
    * wrong, as with a chunked upload, so the limit is enforced while reading).
    */
-  CompletionStage<ByteString> readBody(HttpRequest req, long limit) {
-    return req.entity().getDataBytes()
-        .limitWeighted(limit, b -> (long) b.size())
-        .runFold(ByteString.emptyByteString(), ByteString::concat, system)
-        .exceptionally(e -> {
-          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof StreamLimitReachedException) return null;
-          throw new IllegalStateException("reading the request body failed", cause);
-        });
-  }
+  CompletionStage<ByteString> readBody(HttpRequest req, long limit) { return Endpoints.readBody(req, limit, system); }
 
   // ------------------------------------------------------------------ /stats
 
