@@ -15,7 +15,8 @@ import io.jnsq.http.AdminApi;
 import io.jnsq.cluster.ExternalLookupd;
 import io.jnsq.cluster.LookupState;
 import io.jnsq.cluster.Registry;
-import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.BlockPool;
+import io.jnsq.storage.TopicLog;
 import io.jnsq.storage.FileStorage;
 import io.jnsq.storage.Storage;
 import java.io.IOException;
@@ -160,10 +161,11 @@ public final class Node {
     NodeSettings settings = NodeSettings.fromConfig(config);
     long startMillis = System.currentTimeMillis();
     MessageIdSource ids = new MessageIdSource(settings.nodeId(), startMillis);
-    DiskQueue.Settings queue = new DiskQueue.Settings(settings.maxBytesPerFile(), settings.syncEvery(),
-        settings.syncTimeout(), settings.maxMsgSize());
+    TopicLog.Settings logSettings = new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize());
+    BlockPool pool = new BlockPool(settings.memBudget() > 0 ? settings.memBudget() : BlockPool.defaultBudget());
     ActorSystem<TopicRegistry.Command> system = ActorSystem.create(
-        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, queue, settings.durable()),
+        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, logSettings, settings.syncEvery(),
+            settings.syncTimeout(), settings.durable(), pool),
         "jnsq", config);
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(

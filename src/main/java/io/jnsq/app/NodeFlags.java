@@ -28,10 +28,13 @@ final class NodeFlags {
       new Flag("broadcast-address", "name other nodes and clients use to reach this one (empty: the host name)"),
       new Flag("node-id", "0..1023, mixed into every message id (-1: derived from the host name)"),
       new Flag("data-path", "directory for on-disk queues and metadata (empty: the working directory)"),
-      new Flag("mem-queue-size", "messages each topic and each channel keeps in memory before using its disk queue"),
-      new Flag("max-bytes-per-file", "size of one disk-queue segment file, in bytes"),
-      new Flag("sync-every", "messages written to a disk queue between fsyncs"),
-      new Flag("sync-timeout", "longest time between fsyncs of a disk queue"),
+      new Flag("mem-queue-size", "accepted for nsqd's sake: a topic's log keeps its tail in memory by bytes (--mem-budget),"
+          + " not by count; only memory-only (ephemeral) topics and channels still drop beyond this many messages"),
+      new Flag("mem-budget", "bytes of off-heap memory for the recent tails of all topic logs (0: a quarter of the"
+          + " heap's maximum); older messages are read back from the log's files"),
+      new Flag("max-bytes-per-file", "size of one topic log segment file, in bytes"),
+      new Flag("sync-every", "messages written to a topic log between fsyncs"),
+      new Flag("sync-timeout", "longest time between fsyncs of a topic log (and between saves of channel cursors)"),
       new Flag("durable", "answer PUB/MPUB/DPUB only once the messages are fsync'd to disk; with it a crash loses"
           + " no acknowledged message (--durable or --durable=false)", Kind.BOOL),
       new Flag("max-msg-size", "largest message body accepted, in bytes"),

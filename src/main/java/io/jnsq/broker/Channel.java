@@ -1,40 +1,38 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
-import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.CursorFile;
 import io.jnsq.storage.Health;
 import io.jnsq.storage.Persistence;
-import io.jnsq.storage.Syncs;
-import java.io.IOException;
+import io.jnsq.storage.TopicLog;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One NSQ channel: its own copy of a topic's stream, shared by its consumers. It owns the queue, the
- * in-flight table (ordered by deadline), the deferred set and every consumer's RDY and in-flight count,
- * and hands messages out in batches: one {@link Deliveries} per consumer per dispatch round.
+ * One NSQ channel: a cursor into its topic's log, shared by its consumers. It reads what its consumers
+ * have room for, owns the in-flight table (ordered by deadline), the requeued and deferred messages and
+ * every consumer's RDY and in-flight count, and hands messages out in batches: one {@link Deliveries} per
+ * consumer per dispatch round (nsqd's {@code channel.go}: put, finish, requeue, touch and the scans).
  *
- * <p>Its queue keeps up to {@code --mem-queue-size} messages in memory; beyond that (and while anything
- * is on disk, so that order is kept) messages go to the channel's own disk queue, which is read back
- * as consumers have room. Every message the topic sends is reported back as stored, which is what
- * lets the topic bound what is in transit. With {@code --durable}, every message goes through the
- * disk queue, is reported stored only after an fsync, and stays on disk until a consumer finishes it,
- * so in-flight, requeued and deferred messages survive a crash too.
+ * <p>Its place in the log is saved with every record before it that is not finished ({@link CursorFile}):
+ * with {@code --durable} after every change, fsync'd, so a crash delivers again only what was in flight,
+ * requeued or deferred; otherwise every {@code --sync-timeout} and at shutdown.
  *
  * <p>Unlike nsqd, a consumer that disconnects has its in-flight messages requeued at once rather than
  * after msg-timeout, so another consumer gets them without waiting.
@@ -45,13 +43,13 @@ public final class Channel {
   /** Everything a channel understands. */
   public sealed interface Command {}
 
-  /** Messages from the topic, to queue at once; {@code seq} is the topic's disk read sequence of the last, or -1. */
-  public record Put(List<Message> messages, long seq) implements Command {}
+  /** From the topic: records up to {@code pos} (sequence {@code seq}) may be read. */
+  public record Appended(long pos, long seq) implements Command {}
 
-  /** Messages from the topic to hold back for {@code delayNanos} (DPUB, or a deferred publish held by the topic). */
-  public record PutDeferred(List<Message> messages, long delayNanos, long seq) implements Command {}
+  /** From the topic: the records between {@code from} and {@code to} were emptied from the topic. */
+  public record Skip(long from, long to, long toSeq) implements Command {}
 
-  /** Shutdown: stop delivering and write every unfinished message (queued, in flight, deferred) to disk. */
+  /** Shutdown: stop delivering and save the cursor with every unfinished message. */
   public record Persist(ActorRef<Done> replyTo) implements Command {}
 
   /** A connection subscribes; answered with {@link Subscribed} or {@link SubscribeRefused} to {@code consumer}. */
@@ -84,22 +82,25 @@ public final class Channel {
   /** The next {@code count} queued messages in delivery order, left where they are. */
   public record Peek(int count, ActorRef<Peeked> replyTo) implements Command {}
 
-  /** Most bytes of message bodies one peek reads from disk (on the channel's own thread). */
-  private static final long PEEK_DISK_BYTES = 4L << 20;
-
-  /** A peeked message and whether it still sits in the disk queue. */
+  /** A peeked message and whether it is read from the log's files (not memory). */
   public record Queued(Message message, boolean onDisk) {}
 
-  /** What {@link Peek} saw: the messages and the channel's whole depth (memory and disk). */
+  /** What {@link Peek} saw: the messages and the channel's whole depth. */
   public record Peeked(List<Queued> messages, long depth) {}
 
   private record Scan() implements Command {}
 
-  private record SyncFinished(DiskQueue.SyncJob job) implements Command {}
-
-  private record SyncTick() implements Command {}
+  private record Tick() implements Command {}
 
   private record ConsumerTerminated(long connectionId) implements Command {}
+
+  private record DiskRead(long fromPos, TopicLog.Batch batch, Throwable error) implements Command {}
+
+  private record PeekRead(Peek peek, List<Queued> head, TopicLog.Batch batch) implements Command {}
+
+  private record Saved(Throwable error, long floorPos, long floorSeq) implements Command {}
+
+  private record Restored(CursorFile.State state, List<Held> unfinished, Throwable error) implements Command {}
 
   /** One of FIN, REQ, TOUCH; {@code id} is meaningful only when {@code hexId} held a parsable id. */
   public sealed interface Op {
@@ -135,16 +136,31 @@ public final class Channel {
   /** The channel was deleted: nsqd closes its consumers' connections. */
   public record ChannelGone() implements ConsumerEvent {}
 
+  /** Where a new channel starts reading and how far it may read; {@code restore}: look for a saved cursor first. */
+  public record Start(TopicLog log, long pos, long seq, long limitPos, long limitSeq, boolean restore) {}
+
   private static final Duration SCAN_INTERVAL = Duration.ofMillis(100);
   private static final String SCAN_KEY = "scan";
-  private static final int READ_BATCH = 2048;
+  private static final int READ_COUNT = 1024;
+  private static final int READ_BYTES = 1 << 20;
+  private static final long PROGRESS_BYTES = 1 << 20;
+  /** Deferred messages due further ahead than this are saved with their bodies, up to the limits below. */
+  private static final long INLINE_AFTER_MS = 60_000;
+  private static final int INLINE_MAX = 10_000;
+  private static final long INLINE_BYTES = 8L << 20;
+  /** Past this many deferred messages the channel stops reading ahead until some come due. */
+  private static final int DEFERRED_READ_LIMIT = 100_000;
 
-  /** A channel named {@code name} of {@code topic}, which it tells how many topic messages left its queue. */
   public static Behavior<Command> create(String topicName, String name, ActorRef<Topic.Command> topic,
-      ChannelSettings settings, Clock clock, Persistence persistence, boolean paused) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Channel(ctx, timers, topicName, name, topic, settings, clock, persistence, paused).running()));
+      ChannelSettings settings, Clock clock, Persistence persistence, boolean paused, Start start) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(1 << 16, stash ->
+        new Channel(ctx, timers, stash, topicName, name, topic, settings, clock, persistence, paused, start).opening())));
   }
+
+  /** A message this channel holds, with its place in the log (-1 when it was saved with its body). */
+  record Held(Message message, long pos, long seq) {}
+
+  private record DeferredEntry(long due, long order, Held held) {}
 
   private static final class Consumer {
     final ClientInfo info;
@@ -167,246 +183,346 @@ public final class Channel {
     long capacity() { return closing ? 0 : ready - inFlight; }
   }
 
-  private record DeferredEntry(long due, long seq, Message message) {}
-
-  /** What the topic sent that is stored but not yet reported (durable: waiting for an fsync). */
-  private static final class Credit {
-    long count;
-    long bytes;
-    long seq = -1;
-
-    void add(List<Message> messages, long topicSeq) {
-      count += messages.size();
-      for (Message m : messages) bytes += m.body().size();
-      if (topicSeq > seq) seq = topicSeq;
-    }
-  }
-
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
+  private final StashBuffer<Command> stash;
   private final String topicName;
   private final String name;
+  private final String key;
   private final ActorRef<Topic.Command> topic;
   private final ChannelSettings settings;
   private final Clock clock;
-  private final boolean ephemeral;
-  private final long maxMsgTimeoutNanos;
   private final Persistence persistence;
+  private final boolean ephemeral;
+  private final boolean saves;
   private final boolean durable;
-  private DiskQueue disk;          // null: ephemeral, or the disk could not be opened
-  private Syncs syncs;
-  private Credit credit = new Credit();
-  private Credit syncingCredit;
-  // Durable: the disk read sequence of each message read from disk and not yet finished, so the
-  // committed read position never passes an unfinished message.
-  private final HashMap<Long, Long> diskSeqOf = new HashMap<>();
-  private final ArrayDeque<Long> unfinishedSeqs = new ArrayDeque<>();
-  private final HashSet<Long> finishedSeqs = new HashSet<>();
-  private boolean closed;
-  private boolean reportedFull;
-  private String diskError;
+  private final long maxMsgTimeoutNanos;
+  private final Start start;
+  private final Cursor cursor;
 
   // All owned by this actor alone.
-  private final ArrayDeque<Message> queue = new ArrayDeque<>();
+  private final ArrayDeque<Held> ready = new ArrayDeque<>();
   private final PriorityQueue<DeferredEntry> deferred = new PriorityQueue<>(
-      (a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
+      (a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.order, b.order));
   private final HashMap<Long, InFlightHeap.Entry> inFlight = new HashMap<>();
   private final InFlightHeap deadlines = new InFlightHeap();
   private final LinkedHashMap<Long, Consumer> consumers = new LinkedHashMap<>();
   private final LatencyWindow latency;
-  private long deferredSeq;
+  private long deferredOrder;
   private boolean paused;
+  private boolean closed;
   private boolean scanning;
+  private boolean reading;
+  private boolean saving;
+  private boolean dirty;
+  private String saveError;
+  private ActorRef<Done> persistReply;
+  private long reportedPos = -1;
   private long messageCount;
   private long requeueCount;
   private long timeoutCount;
   private int rotation;
 
-  private Channel(ActorContext<Command> ctx, TimerScheduler<Command> timers, String topicName, String name,
-      ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock, Persistence persistence, boolean paused) {
+  private Channel(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash,
+      String topicName, String name, ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock,
+      Persistence persistence, boolean paused, Start start) {
     this.ctx = ctx;
     this.timers = timers;
+    this.stash = stash;
     this.topicName = topicName;
     this.name = name;
+    this.key = topicName + ":" + name;
     this.topic = topic;
     this.settings = settings;
     this.clock = clock;
+    this.persistence = persistence;
     this.ephemeral = name.endsWith("#ephemeral");
+    this.saves = !ephemeral && !start.log().memoryOnly();
+    this.durable = saves && persistence.durable();
     this.maxMsgTimeoutNanos = settings.maxMsgTimeout().toNanos();
     this.latency = new LatencyWindow(settings.e2ePercentiles(), settings.e2eWindow().toNanos(), clock.nanoTime());
-    this.persistence = persistence;
-    this.durable = persistence.durable() && !ephemeral;
     this.paused = paused;
-    if (!ephemeral) {
+    this.start = start;
+    this.cursor = new Cursor(start.log(), start.pos(), start.seq(), start.limitPos(), start.limitSeq());
+  }
+
+  // ---- starting: a restored channel reads its saved cursor first ----
+
+  private Behavior<Command> opening() {
+    if (!start.restore() || !saves) return running();
+    TopicLog topicLog = start.log();
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       try {
-        disk = persistence.open(topicName + ":" + name);
-        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime(),
-            durable);
-        timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
-      } catch (IOException | RuntimeException e) {
-        reportDisk("opening the disk queue of channel " + topicName + ":" + name + " failed: " + e);
+        CursorFile.State state = CursorFile.load(persistence.storage(), key);
+        List<Held> unfinished = new ArrayList<>();
+        if (state != null) {
+          for (CursorFile.Unfinished u : state.unfinished()) {
+            if (u.body() != null) {
+              unfinished.add(new Held(new Message(u.id(), u.timestamp(), u.attempts(), u.body()), -1, u.seq()));
+              continue;
+            }
+            TopicLog.Batch b = topicLog.readDisk(u.pos(), u.seq(), topicLog.flushedPos(), 1, 64 * 1024);
+            if (!b.entries().isEmpty() && b.entries().get(0).pos() == u.pos()) {
+              TopicLog.Entry e = b.entries().get(0);
+              unfinished.add(new Held(new Message(e.id(), e.timestamp(), u.attempts(), e.body()), e.pos(), e.seq()));
+            }
+          }
+        }
+        return new Restored(state, unfinished, null);
+      } catch (Exception e) {
+        return new Restored(null, List.of(), e);
+      }
+    }, persistence.io()), (restored, error) -> restored != null ? restored : new Restored(null, List.of(), error));
+    return Behaviors.receive(Command.class)
+        .onMessage(Restored.class, this::onRestored)
+        .onMessage(Appended.class, a -> {
+          cursor.extend(a.pos(), a.seq());
+          return Behaviors.same();
+        })
+        .onAnyMessage(m -> {
+          if (stash.isFull()) {
+            log.warn("channel {}: still starting, dropping {}", key, m.getClass().getSimpleName());
+          } else {
+            stash.stash(m);
+          }
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onRestored(Restored r) {
+    if (r.error() != null) {
+      log.error("channel {}: reading its saved cursor failed ({}); it starts at the log's oldest record", key, r.error().toString());
+    } else if (r.state() != null) {
+      cursor.restore(r.state().readPos(), r.state().readSeq());
+      long nowMs = clock.epochNanos() / 1_000_000L;
+      long now = clock.nanoTime();
+      List<CursorFile.Unfinished> saved = r.state().unfinished();
+      int i = 0;
+      for (Held h : r.unfinished()) {
+        while (i < saved.size() && saved.get(i).seq() != h.seq()) i++;
+        long due = i < saved.size() ? saved.get(i).dueEpochMs() : 0;
+        if (due > nowMs) {
+          deferred.add(new DeferredEntry(now + (due - nowMs) * 1_000_000L, deferredOrder++, h));
+        } else {
+          ready.add(h);
+        }
+      }
+      if (!r.unfinished().isEmpty()) {
+        log.info("channel {}: {} unfinished messages from before the restart are delivered again", key, r.unfinished().size());
       }
     }
+    return stash.unstashAll(running());
   }
 
   private Behavior<Command> running() {
+    if (!timers.isTimerActive("tick")) timers.startTimerWithFixedDelay("tick", new Tick(), persistence.syncTimeout());
+    if (!deferred.isEmpty()) ensureScanning();
     return Behaviors.receive(Command.class)
-        .onMessage(Put.class, this::onPut)
-        .onMessage(PutDeferred.class, this::onPutDeferred)
+        .onMessage(Appended.class, this::onAppended)
+        .onMessage(Skip.class, this::onSkip)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Ready.class, this::onReady)
         .onMessage(Operate.class, this::onOperate)
         .onMessage(StartClose.class, this::onStartClose)
         .onMessage(Unsubscribe.class, u -> removeConsumer(u.connectionId()))
         .onMessage(ConsumerTerminated.class, t -> removeConsumer(t.connectionId()))
+        .onMessage(DiskRead.class, this::onDiskRead)
         .onMessage(Scan.class, this::onScan)
+        .onMessage(Tick.class, this::onTick)
+        .onMessage(Saved.class, this::onSaved)
         .onMessage(SetPaused.class, this::onSetPaused)
         .onMessage(Empty.class, this::onEmpty)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Peek.class, this::onPeek)
-        .onMessage(SyncFinished.class, this::onSyncFinished)
-        .onMessage(SyncTick.class, t -> {
-          if (diskError != null && !closed) retryDisk();
-          if (disk != null && disk.dirty() && !closed) sync(false);
-          return Behaviors.same();
-        })
+        .onMessage(PeekRead.class, this::onPeekRead)
         .onMessage(Persist.class, this::onPersist)
         .build();
   }
 
-  private Behavior<Command> onPut(Put put) {
-    List<Message> messages = put.messages();
-    messageCount += messages.size();
-    if (closed) {
-      toDisk(messages, 0);   // after shutdown began: straight to disk, nothing more is delivered
-    } else if (durable) {
-      if (!toDisk(messages, 0)) queue.addAll(messages);
-    } else {
-      List<Message> spill = null;
-      for (Message m : messages) {
-        if (diskDepth() == 0 && spill == null && queue.size() < settings.memQueueSize()) {
-          queue.add(m);
-        } else if (disk != null) {
-          if (spill == null) spill = new ArrayList<>();
-          spill.add(m);
-        } else if (!ephemeral) {
-          queue.add(m);   // no disk (it failed to open): keep it rather than lose it
-        }
-        // an ephemeral channel drops what it cannot hold in memory, as nsqd does
-      }
-      if (spill != null && !toDisk(spill, 0)) queue.addAll(spill);
-    }
-    stored(messages, put.seq());
+  // ---- the log ----
+
+  private Behavior<Command> onAppended(Appended a) {
+    cursor.extend(a.pos(), a.seq());
+    // An ephemeral channel keeps no backlog beyond mem-queue-size: like nsqd, it drops the rest.
+    if (ephemeral && cursor.remaining() > settings.memQueueSize()) cursor.toEnd();
     dispatch();
     return Behaviors.same();
   }
 
-  private Behavior<Command> onPutDeferred(PutDeferred put) {
-    messageCount += put.messages().size();
-    if (durable || closed) {
-      long dueMs = clock.epochNanos() / 1_000_000L + put.delayNanos() / 1_000_000L;
-      if (toDisk(put.messages(), dueMs)) {
-        stored(put.messages(), put.seq());
-        dispatch();
-        return Behaviors.same();
-      }
-    }
-    long due = clock.nanoTime() + put.delayNanos();
-    for (Message m : put.messages()) deferred.add(new DeferredEntry(due, deferredSeq++, m));
-    ensureScanning();
-    stored(put.messages(), put.seq());
+  private Behavior<Command> onSkip(Skip s) {
+    cursor.skip(s.from(), s.to(), s.toSeq());
+    dirty = true;
     return Behaviors.same();
-  }
-
-  /** Appends to the disk queue; false (and the node marked unhealthy) when that failed. */
-  private boolean toDisk(List<Message> messages, long dueEpochMs) {
-    if (disk == null) return false;
-    try {
-      disk.append(messages, dueEpochMs);
-      if (!durable && disk.syncDue()) sync(false);
-      return true;
-    } catch (IOException e) {
-      reportDisk("writing to the disk queue of channel " + topicName + ":" + name + " failed: " + e.getMessage()
-          + " (keeping the messages in memory)");
-      return false;
-    }
-  }
-
-  private void reportDisk(String error) {
-    if (error != null && diskError == null) log.error(error);
-    if (error == null && diskError != null) log.info("channel {}:{}: its disk queue works again", topicName, name);
-    diskError = error;
-    persistence.health().tell(new Health.Report("channel " + topicName + ":" + name, error));
-    topic.tell(new Topic.ChannelDiskState(name, error));
   }
 
   /**
-   * After a failed disk write: moves what memory holds beyond its bound (durable: everything that is
-   * not on disk) to disk, and reports the disk healthy once that worked.
+   * Reads from the log what consumers have room for beyond what is ready: from memory at once, from the
+   * files on the I/O executor (the answer comes back as {@link DiskRead}). False when nothing more can
+   * be read now.
    */
-  private void retryDisk() {
-    List<Message> move = new ArrayList<>();
-    if (durable) {
-      for (Message m : queue) if (!diskSeqOf.containsKey(m.id())) move.add(m);
-    } else {
-      int excess = (int) Math.max(0, queue.size() - settings.memQueueSize());
-      java.util.Iterator<Message> tail = queue.descendingIterator();
-      for (int i = 0; i < excess; i++) move.add(tail.next());
-      java.util.Collections.reverse(move);
+  private boolean readMore(long want) {
+    if (reading || closed || cursor.atEnd() || want <= 0 || deferred.size() >= DEFERRED_READ_LIMIT) return false;
+    TopicLog topicLog = cursor.log();
+    int count = (int) Math.min(want, READ_COUNT);
+    long from = cursor.pos();
+    long fromSeq = cursor.seq();
+    long limit = cursor.readLimit();
+    TopicLog.Batch b = topicLog.readMemory(from, fromSeq, limit, count, READ_BYTES);
+    if (b != null) {
+      take(b);
+      return true;
     }
-    if (!move.isEmpty()) {
+    if (topicLog.memoryOnly()) {
+      cursor.toEnd();   // cannot happen while trim frees only what every channel read; never spin on it
+      return false;
+    }
+    reading = true;
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       try {
-        disk.append(move, 0);
-      } catch (IOException e) {
-        return;   // still failing; the topic keeps refusing publishes
+        return topicLog.readDisk(from, fromSeq, limit, count, READ_BYTES);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
-      java.util.Set<Message> moved = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      moved.addAll(move);
-      queue.removeIf(moved::contains);
+    }, persistence.io()), (batch, error) -> new DiskRead(from, batch, error));
+    return false;
+  }
+
+  private Behavior<Command> onDiskRead(DiskRead r) {
+    reading = false;
+    if (r.error() != null) {
+      log.error("channel {}: reading the topic's log failed: {}", key, r.error().toString());
+      persistence.health().tell(new Health.Report("channel " + key, "reading the log failed: " + r.error().getMessage()));
+    } else if (r.fromPos() == cursor.pos()) {
+      take(r.batch());
     }
-    reportDisk(null);
-  }
-
-  private long diskDepth() { return disk == null ? 0 : disk.depth(); }
-
-  /** Tells the topic these messages are stored; durable ones only once an fsync covers them. */
-  private void stored(List<Message> messages, long topicSeq) {
-    // Durable and the disk is failing: the topic must keep its own copy, so its read position stays.
-    credit.add(messages, durable && diskError != null ? -1 : topicSeq);
-    if (durable && disk != null && !closed) {
-      sync(false);
-    } else {
-      reportCredit(credit);
-      credit = new Credit();
-    }
-  }
-
-  private void reportCredit(Credit c) {
-    if (c.count > 0 || c.seq >= 0) topic.tell(new Topic.ChannelDrained(name, c.count, c.bytes, c.seq));
-  }
-
-  private void sync(boolean withMeta) {
-    if (syncs == null) return;
-    var job = syncs.start(clock.nanoTime(), withMeta);
-    if (job == null) return;
-    syncingCredit = credit;
-    credit = new Credit();
-    ctx.pipeToSelf(job, (done, error) -> new SyncFinished(done));
-  }
-
-  private Behavior<Command> onSyncFinished(SyncFinished f) {
-    syncs.finished(f.job());
-    if (f.job().error() != null) {
-      reportDisk("fsync of channel " + topicName + ":" + name + " failed: " + f.job().error().getMessage());
-    }
-    // Reported even when the fsync failed: the messages are in this channel's memory either way, and
-    // holding the credit back would stop the whole topic.
-    if (syncingCredit != null) reportCredit(syncingCredit);
-    syncingCredit = null;
-    if (!closed && (credit.count > 0 || disk.syncDue())) sync(false);
+    dispatch();
     return Behaviors.same();
   }
+
+  private void take(TopicLog.Batch b) {
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    long now = clock.nanoTime();
+    for (TopicLog.Entry e : b.entries()) {
+      Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
+      messageCount++;
+      if (e.dueEpochMs() > nowMs) {
+        deferred.add(new DeferredEntry(now + (e.dueEpochMs() - nowMs) * 1_000_000L, deferredOrder++, h));
+        ensureScanning();
+      } else {
+        ready.add(h);
+      }
+    }
+    cursor.advance(b);
+    dirty = true;
+    if (cursor.pos() - reportedPos >= PROGRESS_BYTES || cursor.atEnd()) reportProgress(-1, -1);
+  }
+
+  /** Tells the topic how far this channel read (it frees memory) and, when known, its ack floor (it frees files). */
+  private void reportProgress(long floorPos, long floorSeq) {
+    reportedPos = cursor.pos();
+    topic.tell(new Topic.ChannelProgress(name, cursor.pos(), floorPos, floorSeq));
+  }
+
+  // ---- saving the cursor ----
+
+  private CursorFile.State snapshot() {
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    long now = clock.nanoTime();
+    List<CursorFile.Unfinished> out = new ArrayList<>(inFlight.size() + ready.size() + deferred.size());
+    for (InFlightHeap.Entry e : inFlight.values()) {
+      out.add(unfinished(e.pos, e.seq, e.message, 0));
+    }
+    for (Held h : ready) out.add(unfinished(h.pos(), h.seq(), h.message(), 0));
+    int inline = 0;
+    long inlineBytes = 0;
+    for (DeferredEntry d : deferred) {
+      long dueMs = nowMs + Math.max(0, d.due() - now) / 1_000_000L;
+      Held h = d.held();
+      boolean far = d.due() - now > INLINE_AFTER_MS * 1_000_000L;
+      if (h.pos() < 0 || (far && inline < INLINE_MAX && inlineBytes < INLINE_BYTES)) {
+        Message m = h.message();
+        out.add(new CursorFile.Unfinished(h.pos(), h.seq(), m.attempts(), dueMs, m.id(), m.timestamp(), m.body()));
+        inline++;
+        inlineBytes += m.body().size();
+      } else {
+        out.add(unfinished(h.pos(), h.seq(), h.message(), dueMs));
+      }
+    }
+    return new CursorFile.State(cursor.pos(), cursor.seq(), out);
+  }
+
+  private static CursorFile.Unfinished unfinished(long pos, long seq, Message m, long dueMs) {
+    if (pos < 0) return new CursorFile.Unfinished(pos, seq, m.attempts(), dueMs, m.id(), m.timestamp(), m.body());
+    return CursorFile.Unfinished.at(pos, seq, m.attempts(), dueMs);
+  }
+
+  /** Saves the cursor on the I/O executor unless a save is running (then the next one follows it). */
+  private void save(boolean force) {
+    if (!saves || saving) return;
+    CursorFile.State state = snapshot();
+    long floorPos = state.floorPos();
+    long floorSeq = cursor.seq();
+    for (CursorFile.Unfinished u : state.unfinished()) if (u.body() == null && u.pos() == floorPos) floorSeq = Math.min(floorSeq, u.seq());
+    saving = true;
+    dirty = false;
+    long fp = floorPos;
+    long fs = floorSeq;
+    ctx.pipeToSelf(CompletableFuture.runAsync(() -> {
+      try {
+        CursorFile.store(persistence.storage(), key, state, force);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), (ok, error) -> new Saved(error, fp, fs));
+  }
+
+  private Behavior<Command> onSaved(Saved s) {
+    saving = false;
+    if (s.error() != null) {
+      String error = "saving the cursor of channel " + key + " failed: " + s.error().getMessage();
+      if (saveError == null) log.error(error);
+      saveError = error;
+      persistence.health().tell(new Health.Report("channel " + key, error));
+      dirty = true;
+    } else {
+      if (saveError != null) persistence.health().tell(new Health.Report("channel " + key, null));
+      saveError = null;
+      reportProgress(s.floorPos(), s.floorSeq());
+    }
+    if (persistReply != null) {
+      if (dirty && s.error() == null) {
+        save(true);
+      } else {
+        persistReply.tell(Done.getInstance());
+        persistReply = null;
+      }
+    } else if (dirty && durable && s.error() == null) {
+      save(true);   // changes that came while this save ran
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTick(Tick t) {
+    if (closed) return Behaviors.same();
+    if (dirty) {
+      save(durable);
+    } else if (!saves) {
+      // Nothing is saved: the floor is what is read and not finished, reported for the topic's trimming.
+      CursorFile.State state = snapshot();
+      reportProgress(state.floorPos(), cursor.seq());
+    }
+    return Behaviors.same();
+  }
+
+  private void changed() {
+    dirty = true;
+    if (durable) save(true);
+  }
+
+  // ---- consumers ----
 
   private Behavior<Command> onSubscribe(Subscribe sub) {
     long id = sub.info().connectionId();
@@ -435,14 +551,18 @@ public final class Channel {
     Consumer c = consumers.get(op.connectionId());
     List<String> errors = List.of();
     long now = clock.nanoTime();
+    boolean finished = false;
     for (Op o : op.ops()) {
       String error = apply(op.connectionId(), c, o, now);
       if (error != null) {
         if (errors.isEmpty()) errors = new ArrayList<>();
         errors.add(error);
+      } else if (!(o instanceof Touch)) {
+        finished = true;
       }
     }
     if (c != null) c.ref.tell(new OpsDone(errors.isEmpty() ? List.of() : List.copyOf(errors)));
+    if (finished) changed();
     dispatch();
     return Behaviors.same();
   }
@@ -467,15 +587,16 @@ public final class Channel {
     if (o instanceof Fin) {
       c.finishCount++;
       latency.record(clock.epochNanos() - e.message.timestamp(), now);
-      finished(o.id());
     } else {
       long delayMs = ((Req) o).delayMs();
       c.requeueCount++;
       requeueCount++;
+      Held h = new Held(e.message, e.pos, e.seq);
       if (delayMs <= 0) {
-        queue.add(e.message);
+        ready.add(h);
       } else {
-        deferred.add(new DeferredEntry(now + delayMs * 1_000_000L, deferredSeq++, e.message));
+        deferred.add(new DeferredEntry(now + delayMs * 1_000_000L, deferredOrder++, h));
+        ensureScanning();
       }
     }
     return null;
@@ -501,7 +622,7 @@ public final class Channel {
       for (InFlightHeap.Entry e : owned) {
         inFlight.remove(e.message.id());
         deadlines.remove(e);
-        queue.add(e.message);
+        ready.add(new Held(e.message, e.pos, e.seq));
       }
     }
     if (ephemeral && consumers.isEmpty()) {
@@ -520,12 +641,12 @@ public final class Channel {
       Consumer c = consumers.get(e.connectionId);
       if (c != null) c.inFlight--;
       timeoutCount++;
-      queue.add(e.message);
+      ready.add(new Held(e.message, e.pos, e.seq));
     }
     DeferredEntry d;
     while ((d = deferred.peek()) != null && d.due <= now) {
       deferred.poll();
-      queue.add(d.message);
+      ready.add(d.held());
     }
     dispatch();
     if (deadlines.isEmpty() && deferred.isEmpty()) {
@@ -534,6 +655,8 @@ public final class Channel {
     }
     return Behaviors.same();
   }
+
+  // ---- administration ----
 
   private Behavior<Command> onSetPaused(SetPaused p) {
     if (paused != p.paused()) topic.tell(new Topic.ChannelPaused(name, p.paused()));
@@ -544,21 +667,14 @@ public final class Channel {
   }
 
   private Behavior<Command> onEmpty(Empty empty) {
-    queue.clear();
+    ready.clear();
     deferred.clear();
     inFlight.clear();
     deadlines.clear();
     for (Consumer c : consumers.values()) c.inFlight = 0;
-    diskSeqOf.clear();
-    unfinishedSeqs.clear();
-    finishedSeqs.clear();
-    if (disk != null) {
-      try {
-        disk.clear();
-      } catch (IOException e) {
-        log.error("emptying the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
-      }
-    }
+    cursor.toEnd();
+    changed();
+    reportProgress(-1, -1);
     empty.replyTo().tell(Done.getInstance());
     dispatch();
     return Behaviors.same();
@@ -566,37 +682,65 @@ public final class Channel {
 
   private Behavior<Command> onDelete(Delete delete) {
     for (Consumer c : consumers.values()) c.ref.tell(new ChannelGone());
-    if (disk != null) {
-      try {
-        disk.destroy();
-      } catch (IOException e) {
-        log.error("deleting the files of channel {}:{} failed: {}", topicName, name, e.toString());
-      }
+    if (saves) {
+      CompletableFuture.runAsync(() -> {
+        try {
+          CursorFile.delete(persistence.storage(), key);
+        } catch (java.io.IOException e) {
+          log.warn("deleting the cursor of channel {} failed: {}", key, e.toString());
+        }
+      }, persistence.io());
     }
     delete.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onPeek(Peek peek) {
-    List<Queued> out = new ArrayList<>(Math.min(peek.count(), queue.size()));
-    for (Message m : queue) {
+    List<Queued> out = new ArrayList<>(Math.min(peek.count(), ready.size()));
+    for (Held h : ready) {
       if (out.size() >= peek.count()) break;
-      out.add(new Queued(m, false));
+      out.add(new Queued(h.message(), false));
     }
-    if (out.size() < peek.count() && diskDepth() > 0) {
-      long nowMs = clock.epochNanos() / 1_000_000L;
-      try {
-        // Records not yet due go to the deferred set when read: they are not next.
-        for (DiskQueue.Read r : disk.peek(peek.count() - out.size(), PEEK_DISK_BYTES)) {
-          if (r.dueEpochMs() <= nowMs) out.add(new Queued(r.message(), true));
-        }
-      } catch (IOException e) {
-        log.warn("peeking into the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
+    int want = peek.count() - out.size();
+    if (want > 0 && !cursor.atEnd()) {
+      TopicLog topicLog = cursor.log();
+      long from = cursor.pos();
+      long fromSeq = cursor.seq();
+      long limit = cursor.readLimit();
+      TopicLog.Batch b = topicLog.readMemory(from, fromSeq, limit, want, 4 << 20);
+      if (b == null && !topicLog.memoryOnly()) {
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+          try {
+            return topicLog.readDisk(from, fromSeq, limit, want, 4 << 20);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, persistence.io()), (batch, error) -> new PeekRead(peek, out, batch));
+        return Behaviors.same();
       }
+      return onPeekRead(new PeekRead(peek, out, b));
     }
-    peek.replyTo().tell(new Peeked(out, queue.size() + diskDepth()));
+    peek.replyTo().tell(new Peeked(out, depth()));
     return Behaviors.same();
   }
+
+  private Behavior<Command> onPeekRead(PeekRead r) {
+    List<Queued> out = new ArrayList<>(r.head());
+    if (r.batch() != null) {
+      long nowMs = clock.epochNanos() / 1_000_000L;
+      boolean onDisk = r.batch().entries().isEmpty() || r.batch().entries().get(0).seq() < cursor.log().cacheStartSeq();
+      for (TopicLog.Entry e : r.batch().entries()) {
+        // Records not yet due go to the deferred set when read: they are not next.
+        if (e.dueEpochMs() <= nowMs && out.size() < r.peek().count()) {
+          out.add(new Queued(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), onDisk && e.seq() < cursor.log().cacheStartSeq()));
+        }
+      }
+    }
+    r.peek().replyTo().tell(new Peeked(out, depth()));
+    return Behaviors.same();
+  }
+
+  private long depth() { return ready.size() + cursor.remaining(); }
 
   private Behavior<Command> onGetStats(GetStats get) {
     long now = clock.nanoTime();
@@ -608,154 +752,81 @@ public final class Channel {
             c.finishCount, c.requeueCount));
       }
     }
-    long backend = diskDepth();
-    get.replyTo().tell(new Stats.Channel(name, queue.size() + backend, backend, inFlight.size(), deferred.size(),
-        messageCount, requeueCount, timeoutCount, consumers.size(), clients, paused, latency.snapshot(now),
-        disk == null ? 0 : disk.corruptions()));
+    get.replyTo().tell(new Stats.Channel(name, depth(), cursor.remainingOnDisk(), inFlight.size(), deferred.size(),
+        messageCount + cursor.remaining(), requeueCount, timeoutCount, consumers.size(), clients, paused, latency.snapshot(now),
+        cursor.corrupt()));
     return Behaviors.same();
-  }
-
-  /**
-   * Hands queued messages to consumers with room (in-flight below RDY), in fair shares, then sends each
-   * consumer its whole share as one {@link Deliveries}: one actor message per consumer per round.
-   */
-  private void dispatch() {
-    refill();
-    if (!paused && !closed && !queue.isEmpty() && !consumers.isEmpty()) {
-      List<Consumer> ready = new ArrayList<>(consumers.size());
-      for (Consumer c : consumers.values()) if (c.capacity() > 0) ready.add(c);
-      if (!ready.isEmpty()) {
-        long now = clock.nanoTime();
-        int n = ready.size();
-        int start = Math.floorMod(rotation++, n);
-        boolean progress = true;
-        while (progress && !queue.isEmpty()) {
-          progress = false;
-          long share = Math.max(1, queue.size() / n);
-          for (int i = 0; i < n && !queue.isEmpty(); i++) {
-            Consumer c = ready.get((start + i) % n);
-            long take = Math.min(share, c.capacity());
-            for (long k = 0; k < take && !queue.isEmpty(); k++) {
-              hand(c, queue.poll(), now);
-              progress = true;
-            }
-          }
-        }
-        for (Consumer c : ready) {
-          if (c.batch != null) {
-            c.ref.tell(new Deliveries(c.batch));
-            c.batch = null;
-          }
-        }
-      }
-    }
-    if (!deadlines.isEmpty()) ensureScanning();
-    reportRoom();
-  }
-
-  /**
-   * Tells the topic when this channel turns full (what it holds reaches mem-queue-size, or what its
-   * consumers have room for if that is more) and when it has drained to half of that again.
-   */
-  private void reportRoom() {
-    if (ephemeral) return;
-    long room = 0;
-    for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
-    long limit = Math.max(settings.memQueueSize(), room);
-    long held = queue.size() + diskDepth();
-    boolean full = closed || (reportedFull ? held >= limit / 2 : held >= limit);
-    if (full != reportedFull) {
-      reportedFull = full;
-      topic.tell(new Topic.ChannelRoom(name, !full));
-    }
-  }
-
-  /** Reads from disk what the consumers have room for beyond what the memory queue already holds. */
-  private void refill() {
-    if (paused || closed || diskDepth() == 0 || consumers.isEmpty()) return;
-    long room = 0;
-    for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
-    long want = Math.min(room - queue.size(), READ_BATCH);
-    if (want <= 0) return;
-    List<DiskQueue.Read> reads;
-    try {
-      reads = disk.read((int) want);
-    } catch (IOException e) {
-      log.error("reading the disk queue of channel {}:{} failed: {}", topicName, name, e.toString());
-      return;
-    }
-    long now = clock.nanoTime();
-    long nowMs = clock.epochNanos() / 1_000_000L;
-    for (DiskQueue.Read r : reads) {
-      Message m = r.message();
-      if (durable) {
-        diskSeqOf.put(m.id(), r.seq());
-        unfinishedSeqs.add(r.seq());
-      }
-      if (r.dueEpochMs() > nowMs) {
-        deferred.add(new DeferredEntry(now + (r.dueEpochMs() - nowMs) * 1_000_000L, deferredSeq++, m));
-        ensureScanning();
-      } else {
-        queue.add(m);
-      }
-    }
-    if (!durable) disk.commitAll();
-  }
-
-  /** Durable: message {@code id} is done with; the disk read position may pass it. */
-  private void finished(long id) {
-    Long seq = diskSeqOf.remove(id);
-    if (seq == null) return;
-    finishedSeqs.add(seq);
-    long through = -1;
-    while (!unfinishedSeqs.isEmpty() && finishedSeqs.remove(unfinishedSeqs.peekFirst())) through = unfinishedSeqs.pollFirst();
-    if (through >= 0) disk.commitThrough(through);
   }
 
   private Behavior<Command> onPersist(Persist p) {
-    if (!closed) {
-      closed = true;
-      if (disk != null) {
-        long now = clock.nanoTime();
-        long nowMs = clock.epochNanos() / 1_000_000L;
-        List<InFlightHeap.Entry> flying = new ArrayList<>(inFlight.values());
-        flying.sort((a, b) -> Long.compare(a.deliveredAt, b.deliveredAt));
-        List<Message> unfinished = new ArrayList<>(flying.size() + queue.size());
-        for (InFlightHeap.Entry e : flying) unfinished.add(e.message);
-        unfinished.addAll(queue);
-        try {
-          disk.append(unfinished, 0);
-          for (DeferredEntry d : deferred) disk.append(List.of(d.message), nowMs + Math.max(0, d.due - now) / 1_000_000L);
-          disk.commitAll();   // everything read is finished or written again above
-          disk.close();
-          queue.clear();
-          inFlight.clear();
-          deadlines.clear();
-          deferred.clear();
-        } catch (IOException e) {
-          log.error("writing channel {}:{} to disk at shutdown failed: {}", topicName, name, e.toString());
-        }
-      } else if (!queue.isEmpty() || !inFlight.isEmpty() || !deferred.isEmpty()) {
-        log.info("channel {}:{} drops {} messages at shutdown (it keeps nothing on disk)", topicName, name,
-            queue.size() + inFlight.size() + deferred.size());
-      }
-      if (syncingCredit != null) reportCredit(syncingCredit);
-      reportCredit(credit);
-      syncingCredit = null;
-      credit = new Credit();
+    closed = true;
+    if (!saves) {
+      long held = ready.size() + inFlight.size() + deferred.size();
+      if (held > 0 && !ephemeral) log.info("channel {} drops {} messages at shutdown (it keeps nothing on disk)", key, held);
+      p.replyTo().tell(Done.getInstance());
+      return Behaviors.same();
     }
-    p.replyTo().tell(Done.getInstance());
+    persistReply = p.replyTo();
+    dirty = true;
+    if (!saving) save(true);
     return Behaviors.same();
   }
 
-  private void hand(Consumer c, Message m, long now) {
+  // ---- delivery ----
+
+  /**
+   * Hands ready messages (requeued first, then what is read from the log) to consumers with room
+   * (in-flight below RDY), in fair shares, then sends each consumer its whole share as one
+   * {@link Deliveries}: one actor message per consumer per round.
+   */
+  private void dispatch() {
+    if (!paused && !closed && !consumers.isEmpty()) {
+      long room = 0;
+      for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
+      while (ready.size() < room && readMore(room - ready.size())) {
+        // read from memory until consumers have what they have room for
+      }
+      if (!ready.isEmpty() && room > 0) handOut();
+    }
+    if (!deadlines.isEmpty()) ensureScanning();
+  }
+
+  private void handOut() {
+    List<Consumer> withRoom = new ArrayList<>(consumers.size());
+    for (Consumer c : consumers.values()) if (c.capacity() > 0) withRoom.add(c);
+    if (withRoom.isEmpty()) return;
+    long now = clock.nanoTime();
+    int n = withRoom.size();
+    int first = Math.floorMod(rotation++, n);
+    boolean progress = true;
+    while (progress && !ready.isEmpty()) {
+      progress = false;
+      long share = Math.max(1, ready.size() / n);
+      for (int i = 0; i < n && !ready.isEmpty(); i++) {
+        Consumer c = withRoom.get((first + i) % n);
+        long take = Math.min(share, c.capacity());
+        for (long k = 0; k < take && !ready.isEmpty(); k++) {
+          hand(c, ready.poll(), now);
+          progress = true;
+        }
+      }
+    }
+    for (Consumer c : withRoom) {
+      if (c.batch != null) {
+        c.ref.tell(new Deliveries(c.batch));
+        c.batch = null;
+      }
+    }
+  }
+
+  private void hand(Consumer c, Held h, long now) {
     int rate = c.info.sampleRate();
     if (rate > 0 && ThreadLocalRandom.current().nextInt(100) > rate) {
-      finished(m.id());
+      dirty = true;
       return;   // sampled out, as nsqd does
     }
-    Message sent = m.withNextAttempt();
-    InFlightHeap.Entry e = new InFlightHeap.Entry(sent, c.info.connectionId(), now, now + c.msgTimeoutNanos);
+    Message sent = h.message().withNextAttempt();
+    InFlightHeap.Entry e = new InFlightHeap.Entry(sent, h.pos(), h.seq(), c.info.connectionId(), now, now + c.msgTimeoutNanos);
     inFlight.put(sent.id(), e);
     deadlines.add(e);
     c.inFlight++;
@@ -770,6 +841,4 @@ public final class Channel {
       scanning = true;
     }
   }
-
-
 }

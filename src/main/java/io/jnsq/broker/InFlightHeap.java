@@ -12,13 +12,18 @@ final class InFlightHeap {
   /** A message out with one consumer; mutable, owned by the channel actor alone. */
   static final class Entry {
     final Message message;
+    final long pos;
+    final long seq;
     final long connectionId;
     final long deliveredAt;
     long deadline;
     int slot = -1;
 
-    Entry(Message message, long connectionId, long deliveredAt, long deadline) {
+    /** {@code pos} and {@code seq}: where the message sits in its topic's log (-1 when nowhere). */
+    Entry(Message message, long pos, long seq, long connectionId, long deliveredAt, long deadline) {
       this.message = message;
+      this.pos = pos;
+      this.seq = seq;
       this.connectionId = connectionId;
       this.deliveredAt = deliveredAt;
       this.deadline = deadline;

@@ -1,11 +1,9 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
-import io.jnsq.storage.DiskQueue;
 import io.jnsq.storage.Health;
 import io.jnsq.storage.Persistence;
-import io.jnsq.storage.Syncs;
-import java.io.IOException;
+import io.jnsq.storage.TopicLog;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,28 +14,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One NSQ topic: stamps published bodies into messages and copies every batch to each of its channels.
- * While it has no channels, or is paused, it holds messages itself: up to {@code --mem-queue-size} in
- * memory, the rest in its disk queue; the first channel (or unpausing) receives that backlog.
+ * One NSQ topic (nsqd's {@code topic.go}: publish and fan-out): stamps published bodies into records of
+ * its log, once however many channels it has, and tells its channels how far they may read. A channel is
+ * a cursor into that log; the first channel of a topic starts at the log's oldest record (it gets the
+ * backlog), later ones at its end. While the topic is paused its channels see nothing new.
  *
- * <p>What is on its way to a channel is bounded: the topic counts what it sent to each channel and the
- * channel reports back once it has stored it (in memory or on its own disk). While any channel is
- * behind, new messages wait in the topic's own queue, so neither mailboxes nor memory grow without bound.
- *
- * <p>With {@code --durable}, every publish goes to the topic's disk queue and is answered only once an
- * fsync covers it (one fsync answers every publish that arrived meanwhile), and the topic's read
- * position on disk moves only past messages every channel has itself stored durably.
+ * <p>Publishes are answered once appended (the log's tail is in memory and written to its files in the
+ * background), or with {@code --durable} once an fsync covers them, and only then can channels read
+ * them. When the node's memory for logs is spent, publishes wait for the files to catch up.
  */
 public final class Topic {
   private static final Logger log = LoggerFactory.getLogger(Topic.class);
@@ -64,10 +62,10 @@ public final class Topic {
   /** Deletes a channel; answers false when there was none. */
   public record DeleteChannel(String name, ActorRef<Boolean> replyTo) implements Command {}
 
-  /** Pauses or unpauses the copying of messages to channels. */
+  /** Pauses or unpauses the topic: while paused, channels see nothing new. */
   public record SetPaused(boolean paused, ActorRef<Done> replyTo) implements Command {}
 
-  /** Drops the messages the topic itself holds (not those already in channels). */
+  /** Drops the messages no channel has received yet. */
   public record Empty(ActorRef<Done> replyTo) implements Command {}
 
   /** Deletes the topic with all its channels and their files. */
@@ -77,50 +75,40 @@ public final class Topic {
   public record GetStats(String channel, boolean includeClients, ActorRef<Stats.Topic> replyTo) implements Command {}
 
   /**
-   * From a channel: it has stored {@code count} messages ({@code bytes} of bodies) this topic sent it,
-   * through disk read sequence {@code throughSeq} (-1 when none came from disk).
+   * From a channel: it read up to {@code readPos}; when {@code floorPos} is not -1, nothing before
+   * {@code floorPos} (sequence {@code floorSeq}) is needed by it any more.
    */
-  public record ChannelDrained(String channel, long count, long bytes, long throughSeq) implements Command {}
-
-  /**
-   * From a channel: whether it wants more messages. A channel whose memory is full (or that is behind on
-   * disk) says no, and while no channel wants more the topic keeps new messages in its own queue instead
-   * of making every channel write its own copy to disk.
-   */
-  public record ChannelRoom(String channel, boolean wantsMore) implements Command {}
-
-  /** From a channel: its disk queue failed ({@code error}) or works again (null); publishes wait meanwhile. */
-  public record ChannelDiskState(String channel, String error) implements Command {}
+  public record ChannelProgress(String channel, long readPos, long floorPos, long floorSeq) implements Command {}
 
   /** From a channel: it was paused or unpaused (for the node's metadata). */
   public record ChannelPaused(String channel, boolean paused) implements Command {}
 
-  /** Shutdown: stop taking messages, write everything (the topic's and its channels') to disk, answer. */
+  /** Shutdown: stop taking messages, save every channel's cursor, write and fsync the log, answer. */
   public record Persist(ActorRef<Done> replyTo) implements Command {}
 
   /** What the node's metadata file must know of a topic; {@code deleted} when it is gone. */
   public record MetaChanged(String topic, boolean paused, Map<String, Boolean> channels, boolean deleted) {}
 
+  private record Opened(TopicLog log, Throwable error) implements Command {}
+
   private record ChannelTerminated(String name, ActorRef<Channel.Command> ref) implements Command {}
 
   private record ChannelsPersisted(ActorRef<Done> replyTo) implements Command {}
 
-  private record SyncFinished(DiskQueue.SyncJob job) implements Command {}
+  private record Flushed(TopicLog.FlushJob job) implements Command {}
 
   private record SyncTick() implements Command {}
 
   private static final Duration STATS_TIMEOUT = Duration.ofSeconds(3);
   private static final Duration PERSIST_TIMEOUT = Duration.ofSeconds(60);
-  /** At most this much may be on its way to one channel (sent, not yet stored). */
-  static final long TRANSIT_MESSAGES = 8192;
-  static final long TRANSIT_BYTES = 16L << 20;
-  private static final int READ_BATCH = 1024;
+  /** Bytes of publishes that may wait for memory before further ones are refused. */
+  private static final long WAITING_BYTES = 64L << 20;
 
   /** A topic named {@code name}, new or restored with its channels (name to paused) and pause state. */
   public static Behavior<Command> create(String name, ChannelSettings settings, MessageIdSource ids, Clock clock,
       Persistence persistence, ActorRef<MetaChanged> meta, boolean paused, Map<String, Boolean> channels) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Topic(ctx, timers, name, settings, ids, clock, persistence, meta, paused, channels).running()));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(1 << 16, stash ->
+        new Topic(ctx, timers, stash, name, settings, ids, clock, persistence, meta, paused, channels).opening())));
   }
 
   /** A new topic that reports no metadata (tests). */
@@ -133,26 +121,23 @@ public final class Topic {
     final ActorRef<Channel.Command> ref;
     final boolean ephemeral;
     boolean paused;
-    boolean wantsMore = true;
-    long outstanding;
-    long outstandingBytes;
-    long storedThrough;
+    long readPos;
+    long floorPos;
+    long floorSeq;
 
-    ChannelEntry(ActorRef<Channel.Command> ref, boolean ephemeral, boolean paused, long storedThrough) {
+    ChannelEntry(ActorRef<Channel.Command> ref, boolean ephemeral, boolean paused, long pos, long seq) {
       this.ref = ref;
       this.ephemeral = ephemeral;
       this.paused = paused;
-      this.storedThrough = storedThrough;
+      this.readPos = pos;
+      this.floorPos = pos;
+      this.floorSeq = seq;
     }
   }
 
-  /** Messages held in memory; {@code due} is the monotonic time a deferred batch may go out, or 0. */
-  private record Held(List<Message> messages, long due, long bytes) {}
-
-  /** A durable publish waiting for its fsync. */
-  private record Waiting(long seq, ActorRef<PublishResult> replyTo) {}
-
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final StashBuffer<Command> stash;
   private final String name;
   private final ChannelSettings settings;
   private final MessageIdSource ids;
@@ -160,27 +145,27 @@ public final class Topic {
   private final Persistence persistence;
   private final ActorRef<MetaChanged> meta;
   private final boolean ephemeral;
-  private final boolean durable;
+  private final Map<String, Boolean> restoredChannels;
   private final TreeMap<String, ChannelEntry> channels = new TreeMap<>();
-  private final TreeMap<String, String> failingChannels = new TreeMap<>();
-  private final ArrayDeque<Held> held = new ArrayDeque<>();
-  private DiskQueue disk;          // null: ephemeral, or the disk could not be opened
-  private Syncs syncs;
-  private List<Waiting> waiting = new ArrayList<>();
-  private List<Waiting> syncing = List.of();
-  private long heldCount;
-  private long sentSeq;
+  private final ArrayDeque<Publish> waitingForMemory = new ArrayDeque<>();
+  private TopicWriter writer;
+  private long waitingBytes;
+  private long visiblePos;
+  private long visibleSeq;
   private boolean paused;
   private boolean closed;
   private String diskError;
+  private ActorRef<Done> persistReply;
   private long messageCount;
   private long messageBytes;
   private long childSeq;
 
-  private Topic(ActorContext<Command> ctx, TimerScheduler<Command> timers, String name, ChannelSettings settings,
-      MessageIdSource ids, Clock clock, Persistence persistence, ActorRef<MetaChanged> meta, boolean paused,
-      Map<String, Boolean> restoredChannels) {
+  private Topic(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash, String name,
+      ChannelSettings settings, MessageIdSource ids, Clock clock, Persistence persistence, ActorRef<MetaChanged> meta,
+      boolean paused, Map<String, Boolean> restoredChannels) {
     this.ctx = ctx;
+    this.timers = timers;
+    this.stash = stash;
     this.name = name;
     this.settings = settings;
     this.ids = ids;
@@ -188,37 +173,62 @@ public final class Topic {
     this.persistence = persistence;
     this.meta = meta;
     this.ephemeral = name.endsWith("#ephemeral");
-    this.durable = persistence.durable() && !ephemeral;
     this.paused = paused;
-    if (!ephemeral) {
+    this.restoredChannels = restoredChannels;
+  }
+
+  // ---- starting: the log is opened (and recovered) on the I/O executor ----
+
+  private Behavior<Command> opening() {
+    TopicLog.Settings logSettings = persistence.log();
+    if (ephemeral) return opened(new Opened(TopicLog.memoryOnly(name, logSettings, persistence.pool()), null));
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       try {
-        disk = persistence.open(name);
-        syncs = new Syncs(disk, persistence.io(), persistence.queue().syncTimeout().toNanos(), clock.nanoTime(),
-            durable);
-        timers.startTimerWithFixedDelay(new SyncTick(), persistence.queue().syncTimeout());
-      } catch (IOException | RuntimeException e) {
-        reportDisk("opening the disk queue of topic " + name + " failed: " + e);
+        return TopicLog.open(persistence.storage(), name, logSettings, persistence.pool());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
+    }, persistence.io()), (opened, error) -> new Opened(opened, error));
+    return Behaviors.receive(Command.class)
+        .onMessage(Opened.class, this::opened)
+        .onAnyMessage(m -> {
+          if (stash.isFull()) {
+            if (m instanceof Publish p) p.replyTo().tell(new PublishResult(p.seq(), false, "topic still starting"));
+          } else {
+            stash.stash(m);
+          }
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> opened(Opened o) {
+    TopicLog topicLog = o.log();
+    if (topicLog == null) {
+      reportDisk("opening the log of topic " + name + " failed: " + o.error());
+      topicLog = TopicLog.memoryOnly(name, persistence.log(), persistence.pool());
     }
-    restoredChannels.forEach((channel, channelPaused) -> addChannel(channel, channelPaused));
-    pump();
+    writer = new TopicWriter(topicLog, persistence, persistence.durable() && !topicLog.memoryOnly());
+    visiblePos = writer.visiblePos();
+    visibleSeq = writer.visibleSeq();
+    if (!topicLog.memoryOnly()) timers.startTimerWithFixedDelay(new SyncTick(), persistence.syncTimeout());
+    TopicLog l = topicLog;
+    restoredChannels.forEach((channel, channelPaused) ->
+        addChannel(channel, channelPaused, new Channel.Start(l, l.startPos(), l.startSeq(), visiblePos, visibleSeq, true)));
+    return stash.unstashAll(running());
   }
 
   private Behavior<Command> running() {
     return Behaviors.receive(Command.class)
         .onMessage(Publish.class, this::onPublish)
-        .onMessage(ChannelDrained.class, this::onChannelDrained)
+        .onMessage(Flushed.class, this::onFlushed)
+        .onMessage(SyncTick.class, t -> {
+          if (!closed) flush(true);
+          trim();
+          return Behaviors.same();
+        })
+        .onMessage(ChannelProgress.class, this::onChannelProgress)
         .onMessage(ChannelPaused.class, this::onChannelPaused)
-        .onMessage(ChannelRoom.class, r -> {
-          ChannelEntry c = channels.get(r.channel());
-          if (c != null) c.wantsMore = r.wantsMore();
-          pump();
-          return Behaviors.same();
-        })
-        .onMessage(ChannelDiskState.class, s -> {
-          if (s.error() == null) failingChannels.remove(s.channel()); else failingChannels.put(s.channel(), s.error());
-          return Behaviors.same();
-        })
         .onMessage(GetChannel.class, this::onGetChannel)
         .onMessage(DeleteChannel.class, this::onDeleteChannel)
         .onMessage(ChannelTerminated.class, this::onChannelTerminated)
@@ -226,226 +236,173 @@ public final class Topic {
         .onMessage(Empty.class, this::onEmpty)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(GetStats.class, this::onGetStats)
-        .onMessage(SyncFinished.class, this::onSyncFinished)
-        .onMessage(SyncTick.class, t -> {
-          if (disk != null && disk.dirty() && !closed) sync(false);
-          return Behaviors.same();
-        })
         .onMessage(Persist.class, this::onPersist)
         .onMessage(ChannelsPersisted.class, this::onChannelsPersisted)
         .build();
   }
+
+  private TopicLog topicLog() { return writer.log(); }
 
   // ---- publishing ----
 
   private Behavior<Command> onPublish(Publish p) {
     if (closed) {
       p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
-      return Behaviors.same();
+    } else if (!waitingForMemory.isEmpty() || !tryAppend(p)) {
+      long bytes = bytesOf(p);
+      if (waitingBytes + bytes > WAITING_BYTES) {
+        p.replyTo().tell(new PublishResult(p.seq(), false, diskError != null ? diskError
+            : "the node's memory for messages is full and its disk is behind"));
+      } else {
+        waitingForMemory.add(p);
+        waitingBytes += bytes;
+        trim();
+      }
     }
-    if (!failingChannels.isEmpty()) {
-      // A channel could not write its overflow to disk: refuse rather than grow its memory without bound.
-      p.replyTo().tell(new PublishResult(p.seq(), false, failingChannels.firstEntry().getValue()));
-      return Behaviors.same();
-    }
-    int k = p.bodies().size();
-    long first = ids.reserve(k);
-    long ts = clock.epochNanos();
-    List<Message> batch = new ArrayList<>(k);
-    long bytes = 0;
-    for (int i = 0; i < k; i++) {
-      ByteString body = p.bodies().get(i);
-      batch.add(new Message(ids.id(first, i), ts, 0, body));
-      bytes += body.size();
-    }
-    long deferNanos = p.deferMs() * 1_000_000L;
-    String refusal = durable ? toDisk(batch, deferNanos) : enqueue(batch, bytes, deferNanos);
-    if (refusal != null) {
-      p.replyTo().tell(new PublishResult(p.seq(), false, refusal));
-      return Behaviors.same();
-    }
-    messageCount += k;
-    messageBytes += bytes;
-    if (durable) {
-      waiting.add(new Waiting(p.seq(), p.replyTo()));
-      sync(false);
-    } else {
-      p.replyTo().tell(new PublishResult(p.seq(), true, ""));
-      if (disk != null && disk.syncDue()) sync(false);
-    }
-    pump();
     return Behaviors.same();
   }
 
-  /** Places a batch (non-durable): straight to the channels, else memory, else disk; returns a refusal or null. */
-  private String enqueue(List<Message> batch, long bytes, long deferNanos) {
-    if (held.isEmpty() && diskDepth() == 0 && canSend(batch.size(), bytes)) {
-      send(batch, bytes, deferNanos, -1);
-      return null;
-    }
-    if (diskDepth() == 0 && heldCount + batch.size() <= settings.memQueueSize()) {
-      held.add(new Held(batch, deferNanos > 0 ? clock.nanoTime() + deferNanos : 0, bytes));
-      heldCount += batch.size();
-      return null;
-    }
-    if (ephemeral) {
-      long room = settings.memQueueSize() - heldCount;   // an ephemeral topic drops what memory cannot hold
-      if (room > 0) {
-        List<Message> kept = batch.subList(0, (int) Math.min(room, batch.size()));
-        held.add(new Held(kept, deferNanos > 0 ? clock.nanoTime() + deferNanos : 0, bytes));
-        heldCount += kept.size();
-      }
-      return null;
-    }
-    if (disk == null) return diskError != null ? diskError : "mem-queue-size (" + settings.memQueueSize() + ") exceeded";
-    return toDisk(batch, deferNanos);
+  private static long bytesOf(Publish p) {
+    long n = 0;
+    for (ByteString b : p.bodies()) n += b.size();
+    return n;
   }
 
-  private String toDisk(List<Message> batch, long deferNanos) {
-    if (disk == null) return diskError != null ? diskError : "no disk queue";
-    try {
-      disk.append(batch, deferNanos > 0 ? clock.epochNanos() / 1_000_000L + deferNanos / 1_000_000L : 0);
-      if (diskError != null) reportDisk(null);
-      return null;
-    } catch (IOException e) {
-      reportDisk("writing to the disk queue of topic " + name + " failed: " + e.getMessage());
-      return diskError;
+  /** Appends and answers (or, durable, queues the answer for the fsync); false when memory is spent. */
+  private boolean tryAppend(Publish p) {
+    TopicLog l = topicLog();
+    List<ByteString> bodies = p.bodies();
+    if (l.memoryOnly()) {
+      // Memory only (ephemeral): what goes beyond mem-queue-size is dropped and answered OK, as nsqd does.
+      long room = settings.memQueueSize() - (l.endSeq() - l.cacheStartSeq());
+      if (room < bodies.size()) bodies = bodies.subList(0, (int) Math.max(0, room));
+      if (bodies.isEmpty()) {
+        p.replyTo().tell(new PublishResult(p.seq(), true, ""));
+        return true;
+      }
     }
+    int k = bodies.size();
+    long first = ids.id(ids.reserve(k), 0);
+    long due = p.deferMs() > 0 ? clock.epochNanos() / 1_000_000L + p.deferMs() : 0;
+    if (!writer.append(first, clock.epochNanos(), bodies, due)) {
+      if (l.memoryOnly()) {
+        p.replyTo().tell(new PublishResult(p.seq(), true, ""));   // memory only: dropped, as nsqd drops for ephemeral
+        return true;
+      }
+      return false;
+    }
+    messageCount += k;
+    for (ByteString b : bodies) messageBytes += b.size();
+    if (writer.durable()) {
+      writer.await(p.seq(), p.replyTo());
+    } else {
+      p.replyTo().tell(new PublishResult(p.seq(), true, ""));
+      makeVisible();
+    }
+    flush(false);
+    return true;
+  }
+
+  private void drainWaiting() {
+    while (!closed && !waitingForMemory.isEmpty()) {
+      Publish p = waitingForMemory.peek();
+      if (!tryAppend(p)) return;
+      waitingForMemory.poll();
+      waitingBytes -= bytesOf(p);
+    }
+  }
+
+  /** Lets channels read what was appended (durable: what was fsync'd), unless paused. */
+  private void makeVisible() {
+    if (paused) return;
+    long pos = writer.visiblePos();
+    if (pos <= visiblePos) return;
+    visiblePos = pos;
+    visibleSeq = writer.visibleSeq();
+    Channel.Appended a = new Channel.Appended(visiblePos, visibleSeq);
+    for (ChannelEntry c : channels.values()) c.ref.tell(a);
+  }
+
+  // ---- writing the log's files ----
+
+  private void flush(boolean syncNow) {
+    CompletionStage<TopicLog.FlushJob> job = writer.flush(syncNow);
+    if (job != null) ctx.pipeToSelf(job, (done, error) -> new Flushed(done));
+  }
+
+  private Behavior<Command> onFlushed(Flushed f) {
+    String error = writer.finished(f.job());
+    if (error != null) {
+      reportDisk("topic " + name + ": " + error);
+    } else if (diskError != null) {
+      reportDisk(null);
+    }
+    makeVisible();
+    trim();
+    drainWaiting();
+    if (persistReply != null) {
+      finishPersist();
+    } else if (error == null && topicLog().unflushed()) {
+      flush(false);
+    }
+    return Behaviors.same();
   }
 
   private void reportDisk(String error) {
-    if (error != null) log.error(error);
+    if (error != null && diskError == null) log.error(error);
+    if (error == null && diskError != null) log.info("topic {}: its log can be written again", name);
     diskError = error;
     persistence.health().tell(new Health.Report("topic " + name, error));
   }
 
-  private long diskDepth() { return disk == null ? 0 : disk.depth(); }
-
-  /**
-   * Whether {@code k} more messages should go to the channels now: every channel has room in transit,
-   * and at least one wants more (the others, behind, keep their copy on their own disk).
-   */
-  private boolean canSend(long k, long bytes) {
-    if (channels.isEmpty() || paused) return false;
-    boolean wanted = false;
-    for (ChannelEntry c : channels.values()) {
-      if (c.outstanding > 0 && (c.outstanding + k > TRANSIT_MESSAGES || c.outstandingBytes + bytes > TRANSIT_BYTES)) {
-        return false;
-      }
-      wanted |= c.wantsMore || c.ephemeral;
-    }
-    return wanted;
+  /** Gives back memory of what every channel read (or, under pressure, of whatever is on disk). */
+  private void trim() {
+    topicLog().trim(consumedPos());
+    drainWaiting();
   }
 
-  private void send(List<Message> batch, long bytes, long deferNanos, long seq) {
-    Channel.Command put = deferNanos > 0 ? new Channel.PutDeferred(batch, deferNanos, seq) : new Channel.Put(batch, seq);
-    for (ChannelEntry c : channels.values()) {
-      c.ref.tell(put);
-      c.outstanding += batch.size();
-      c.outstandingBytes += bytes;
-    }
+  private long consumedPos() {
+    if (channels.isEmpty()) return topicLog().startPos();
+    long min = Long.MAX_VALUE;
+    for (ChannelEntry c : channels.values()) min = Math.min(min, c.readPos);
+    return min;
   }
 
-  /** Moves held and on-disk messages to the channels while they have room. */
-  private void pump() {
-    while (!closed && !paused && !channels.isEmpty()) {
-      Held h = held.peek();
-      if (h != null) {
-        if (!canSend(h.messages().size(), h.bytes())) return;
-        held.poll();
-        heldCount -= h.messages().size();
-        long now = clock.nanoTime();
-        send(h.messages(), h.bytes(), h.due() > now ? h.due() - now : 0, -1);
-        continue;
-      }
-      if (diskDepth() == 0) return;
-      long room = TRANSIT_MESSAGES;
-      for (ChannelEntry c : channels.values()) room = Math.min(room, TRANSIT_MESSAGES - c.outstanding);
-      if (room <= 0 || !canSend(1, 0)) return;
-      List<DiskQueue.Read> reads;
-      try {
-        reads = disk.read((int) Math.min(room, READ_BATCH));
-      } catch (IOException e) {
-        log.error("reading the disk queue of topic {} failed: {}", name, e.toString());
-        return;
-      }
-      if (reads.isEmpty()) return;
-      sendReads(reads);
-      if (!durable) disk.commitAll();
+  private Behavior<Command> onChannelProgress(ChannelProgress p) {
+    ChannelEntry c = channels.get(p.channel());
+    if (c == null) return Behaviors.same();
+    c.readPos = Math.max(c.readPos, p.readPos());
+    if (p.floorPos() >= 0) {
+      c.floorPos = p.floorPos();
+      c.floorSeq = p.floorSeq();
+      releaseSegments();
     }
-  }
-
-  /** Sends records read from disk, each run of equal due time as one batch. */
-  private void sendReads(List<DiskQueue.Read> reads) {
-    long nowMs = clock.epochNanos() / 1_000_000L;
-    int i = 0;
-    while (i < reads.size()) {
-      long due = reads.get(i).dueEpochMs();
-      List<Message> batch = new ArrayList<>();
-      long bytes = 0;
-      int j = i;
-      while (j < reads.size() && reads.get(j).dueEpochMs() == due) {
-        Message m = reads.get(j).message();
-        batch.add(m);
-        bytes += m.body().size();
-        j++;
-      }
-      long last = reads.get(j - 1).seq();
-      send(batch, bytes, due > nowMs ? (due - nowMs) * 1_000_000L : 0, last);
-      sentSeq = last;
-      i = j;
-    }
-  }
-
-  private Behavior<Command> onChannelDrained(ChannelDrained d) {
-    ChannelEntry c = channels.get(d.channel());
-    if (c != null) {
-      c.outstanding = Math.max(0, c.outstanding - d.count());
-      c.outstandingBytes = Math.max(0, c.outstandingBytes - d.bytes());
-      if (d.throughSeq() > c.storedThrough) c.storedThrough = d.throughSeq();
-      commitStored();
-    }
-    pump();
+    trim();
     return Behaviors.same();
   }
 
-  /** Durable: the disk read position may move past what every channel has stored. */
-  private void commitStored() {
-    if (!durable || disk == null) return;
-    long through = sentSeq;
-    for (ChannelEntry c : channels.values()) if (!c.ephemeral) through = Math.min(through, c.storedThrough);
-    disk.commitThrough(through);
+  /** Deletes the segments below every channel's ack floor. */
+  private void releaseSegments() {
+    if (channels.isEmpty()) return;
+    ChannelEntry lowest = null;
+    for (ChannelEntry c : channels.values()) if (lowest == null || c.floorPos < lowest.floorPos) lowest = c;
+    deleteFiles(topicLog().release(lowest.floorPos, lowest.floorSeq));
   }
 
-  // ---- fsync ----
-
-  private void sync(boolean withMeta) {
-    if (syncs == null) return;
-    var job = syncs.start(clock.nanoTime(), withMeta);
-    if (job == null) return;
-    syncing = waiting;
-    waiting = new ArrayList<>();
-    ctx.pipeToSelf(job, (done, error) -> new SyncFinished(done));
-  }
-
-  private Behavior<Command> onSyncFinished(SyncFinished f) {
-    syncs.finished(f.job());
-    String error = f.job().error() == null ? null : "fsync of topic " + name + " failed: " + f.job().error().getMessage();
-    if (error != null) reportDisk(error);
-    for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), error == null, error == null ? "" : error));
-    syncing = List.of();
-    if (!closed && (!waiting.isEmpty() || disk.syncDue())) sync(false);
-    return Behaviors.same();
+  private void deleteFiles(List<String> files) {
+    if (files.isEmpty()) return;
+    TopicLog l = topicLog();
+    CompletableFuture.runAsync(() -> l.deleteFiles(files), persistence.io());
   }
 
   // ---- channels ----
 
-  private ChannelEntry addChannel(String channel, boolean channelPaused) {
+  private ChannelEntry addChannel(String channel, boolean channelPaused, Channel.Start start) {
     String childName = "channel-" + URLEncoder.encode(channel, StandardCharsets.UTF_8) + "-" + (childSeq++);
     ActorRef<Channel.Command> ref = ctx.spawn(
-        Channel.create(name, channel, ctx.getSelf(), settings, clock, persistence, channelPaused), childName);
+        Channel.create(name, channel, ctx.getSelf(), settings, clock, persistence, channelPaused, start), childName);
     ctx.watchWith(ref, new ChannelTerminated(channel, ref));
-    ChannelEntry c = new ChannelEntry(ref, channel.endsWith("#ephemeral"), channelPaused, sentSeq);
+    ChannelEntry c = new ChannelEntry(ref, channel.endsWith("#ephemeral"), channelPaused, start.pos(), start.seq());
     channels.put(channel, c);
     return c;
   }
@@ -453,9 +410,13 @@ public final class Topic {
   private Behavior<Command> onGetChannel(GetChannel get) {
     ChannelEntry c = channels.get(get.name());
     if (c == null && get.create() && !closed) {
-      c = addChannel(get.name(), false);
+      TopicLog l = topicLog();
+      // NSQ's rule: the first channel gets what the topic holds, later ones start at the end.
+      Channel.Start start = channels.isEmpty()
+          ? new Channel.Start(l, l.startPos(), l.startSeq(), visiblePos, visibleSeq, false)
+          : new Channel.Start(l, visiblePos, visibleSeq, visiblePos, visibleSeq, false);
+      c = addChannel(get.name(), false, start);
       metaChanged();
-      pump();
     }
     get.replyTo().tell(new ChannelLookup(get.name(), c == null ? null : c.ref));
     return Behaviors.same();
@@ -472,7 +433,6 @@ public final class Topic {
 
   private Behavior<Command> onDeleteChannel(DeleteChannel del) {
     ChannelEntry c = channels.remove(del.name());
-    failingChannels.remove(del.name());
     if (c != null) {
       c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
       metaChanged();
@@ -485,20 +445,27 @@ public final class Topic {
     ChannelEntry c = channels.get(t.name());
     if (c != null && c.ref.equals(t.ref())) {
       channels.remove(t.name());
-      failingChannels.remove(t.name());
       metaChanged();
     }
     return afterChannelRemoved();
   }
 
-  /** An ephemeral topic goes away with its last channel; the others may now move on. */
+  /** An ephemeral topic goes away with its last channel; otherwise what the channels held is released. */
   private Behavior<Command> afterChannelRemoved() {
     if (ephemeral && channels.isEmpty() && !closed) {
       if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
+      topicLog().releaseMemory();
       return Behaviors.stopped();
     }
-    commitStored();
-    pump();
+    if (channels.isEmpty()) {
+      // What the last channel had received is gone with it; the next first channel starts here.
+      TopicLog l = topicLog();
+      deleteFiles(l.release(visiblePos, visibleSeq));
+      l.startAt(visiblePos, visibleSeq);
+    } else {
+      releaseSegments();
+    }
+    trim();
     return Behaviors.same();
   }
 
@@ -517,19 +484,26 @@ public final class Topic {
       paused = p.paused();
       metaChanged();
     }
-    pump();
+    makeVisible();
     p.replyTo().tell(Done.getInstance());
     return Behaviors.same();
   }
 
   private Behavior<Command> onEmpty(Empty e) {
-    held.clear();
-    heldCount = 0;
-    if (disk != null) {
-      try {
-        disk.clear();
-      } catch (IOException ex) {
-        log.error("emptying the disk queue of topic {} failed: {}", name, ex.toString());
+    TopicLog l = topicLog();
+    if (channels.isEmpty()) {
+      deleteFiles(l.skipAll());
+      visiblePos = Math.max(visiblePos, writer.visiblePos());
+      visibleSeq = Math.max(visibleSeq, writer.visibleSeq());
+    } else if (writer.visiblePos() > visiblePos) {
+      // Paused: what the channels have not seen yet is skipped by them.
+      Channel.Skip skip = new Channel.Skip(visiblePos, writer.visiblePos(), writer.visibleSeq());
+      visiblePos = writer.visiblePos();
+      visibleSeq = writer.visibleSeq();
+      Channel.Appended a = new Channel.Appended(visiblePos, visibleSeq);
+      for (ChannelEntry c : channels.values()) {
+        c.ref.tell(skip);
+        c.ref.tell(a);
       }
     }
     e.replyTo().tell(Done.getInstance());
@@ -538,14 +512,11 @@ public final class Topic {
 
   private Behavior<Command> onDelete(Delete d) {
     for (ChannelEntry c : channels.values()) c.ref.tell(new Channel.Delete(ctx.getSystem().ignoreRef()));
-    if (disk != null) {
-      try {
-        disk.destroy();
-      } catch (IOException e) {
-        log.error("deleting the files of topic {} failed: {}", name, e.toString());
-      }
-    }
-    for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), false, "exiting"));
+    writer.failWaiting("exiting");
+    for (Publish p : waitingForMemory) p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
+    waitingForMemory.clear();
+    TopicLog l = topicLog();
+    CompletableFuture.runAsync(l::destroy, persistence.io());
     if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
     d.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
@@ -557,6 +528,8 @@ public final class Topic {
       return Behaviors.same();
     }
     closed = true;
+    for (Publish w : waitingForMemory) w.replyTo().tell(new PublishResult(w.seq(), false, "exiting"));
+    waitingForMemory.clear();
     ActorRef<Command> self = ctx.getSelf();
     ActorRef<Done> replyTo = p.replyTo();
     ActorRef<Done> collector = Collector.spawn(ctx, Done.class, channels.size(), PERSIST_TIMEOUT,
@@ -565,32 +538,30 @@ public final class Topic {
     return Behaviors.same();
   }
 
-  /** The channels have stored everything they had; now the topic writes what it holds itself. */
+  /** The channels saved their cursors; now the log is written and fsync'd, then closed. */
   private Behavior<Command> onChannelsPersisted(ChannelsPersisted p) {
-    if (disk != null) {
-      long now = clock.nanoTime();
-      long nowMs = clock.epochNanos() / 1_000_000L;
-      String failure = null;
-      try {
-        for (Held h : held) disk.append(h.messages(), h.due() > now ? nowMs + (h.due() - now) / 1_000_000L : 0);
-        held.clear();
-        heldCount = 0;
-        disk.commitAll();   // every message sent is now in a channel's own queue
-        disk.close();
-      } catch (IOException e) {
-        log.error("writing topic {} to disk at shutdown failed: {}", name, e.toString());
-        failure = "writing to disk at shutdown failed";
-      }
-      // Durable publishes still waiting for their fsync: close() forced everything.
-      for (Waiting w : syncing) w.replyTo().tell(new PublishResult(w.seq(), failure == null, failure == null ? "" : failure));
-      for (Waiting w : waiting) w.replyTo().tell(new PublishResult(w.seq(), failure == null, failure == null ? "" : failure));
-      syncing = List.of();
-      waiting = new ArrayList<>();
-    } else if (heldCount > 0) {
-      log.warn("topic {} drops {} messages at shutdown (no disk queue)", name, heldCount);
-    }
-    p.replyTo().tell(Done.getInstance());
+    persistReply = p.replyTo();
+    finishPersist();
     return Behaviors.same();
+  }
+
+  private void finishPersist() {
+    TopicLog l = topicLog();
+    if (l.flushing()) return;   // onFlushed comes back here
+    if (!l.memoryOnly() && diskError == null && writer.pending()) {
+      flush(true);
+      if (l.flushing()) return;
+    }
+    if (l.memoryOnly() && l.endSeq() > l.startSeq() && channels.isEmpty() && !ephemeral) {
+      log.warn("topic {} drops {} messages at shutdown (its log could not be opened)", name, l.endSeq() - l.startSeq());
+    }
+    writer.failWaiting(diskError != null ? diskError : "exiting");
+    ActorRef<Done> replyTo = persistReply;
+    persistReply = null;
+    CompletableFuture.runAsync(() -> {
+      l.closeFiles();
+      l.releaseMemory();
+    }, persistence.io()).whenComplete((ok, error) -> replyTo.tell(Done.getInstance()));
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
@@ -598,13 +569,16 @@ public final class Topic {
     for (var e : channels.entrySet()) {
       if (get.channel() == null || get.channel().equals(e.getKey())) asked.add(e.getValue());
     }
+    TopicLog l = topicLog();
+    // As nsqd: a topic's depth is what no channel has received yet.
+    long from = channels.isEmpty() ? l.startSeq() : visibleSeq;
+    long depth = Math.max(0, l.endSeq() - from);
+    long backend = l.memoryOnly() ? 0 : Math.max(0, Math.min(l.endSeq(), l.cacheStartSeq()) - from);
     String topicName = name;
-    long backend = diskDepth();
-    long depth = heldCount + backend;
     long count = messageCount;
     long bytes = messageBytes;
     boolean isPaused = paused;
-    long corrupt = disk == null ? 0 : disk.corruptions();
+    long corrupt = l.corruptions();
     List<Double> quantiles = settings.e2ePercentiles();
     ActorRef<Stats.Topic> replyTo = get.replyTo();
     ActorRef<Stats.Channel> collector = Collector.spawn(ctx, Stats.Channel.class, asked.size(), STATS_TIMEOUT, replies -> {

@@ -2,7 +2,8 @@ package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
 import io.jnsq.config.NodeSettings;
-import io.jnsq.storage.DiskQueue;
+import io.jnsq.storage.BlockPool;
+import io.jnsq.storage.TopicLog;
 import io.jnsq.storage.Health;
 import io.jnsq.storage.NodeMetadata;
 import io.jnsq.storage.Persistence;
@@ -99,11 +100,12 @@ public final class TopicRegistry {
    * {@code jnsq-io-dispatcher} and storage failures go to a health child actor.
    */
   public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock, Storage storage,
-      DiskQueue.Settings queue, boolean durable) {
+      TopicLog.Settings logSettings, long syncEvery, Duration syncTimeout, boolean durable, BlockPool pool) {
     return Behaviors.setup(ctx -> {
       ActorRef<Health.Command> health = ctx.spawn(Health.create(), "health");
       Executor io = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("jnsq-io-dispatcher"));
-      return new TopicRegistry(ctx, settings, ids, clock, new Persistence(storage, queue, durable, io, health)).running();
+      Persistence persistence = new Persistence(storage, logSettings, syncEvery, syncTimeout, durable, io, health, pool);
+      return new TopicRegistry(ctx, settings, ids, clock, persistence).running();
     });
   }
 

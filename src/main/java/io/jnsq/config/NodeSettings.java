@@ -17,6 +17,7 @@ public record NodeSettings(
     int nodeId,
     String dataPath,
     long memQueueSize,
+    long memBudget,         // bytes of off-heap memory for the tails of topic logs (0: a quarter of the heap's maximum)
     long maxBytesPerFile,
     long syncEvery,
     Duration syncTimeout,
@@ -80,6 +81,7 @@ public record NodeSettings(
         nodeId < 0 ? Math.floorMod(host.hashCode(), 1024) : nodeId,
         c.getString("data-path").isEmpty() ? System.getProperty("user.dir") : c.getString("data-path"),
         c.getLong("mem-queue-size"),
+        c.getBytes("mem-budget"),
         c.getBytes("max-bytes-per-file"),
         c.getLong("sync-every"),
         c.getDuration("sync-timeout"),

@@ -1,19 +1,15 @@
 package io.jnsq.storage;
 
-import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * How topics and channels keep what does not fit in memory: the store, the disk-queue settings,
- * whether publishes wait for fsync ({@code --durable}), the executor fsyncs run on (never an actor's
- * thread), and where storage failures are reported.
+ * How topics and channels keep their messages: the store their logs and cursors live in, the log's
+ * settings, nsqd's fsync cadence ({@code --sync-every} records or {@code --sync-timeout}), whether
+ * publishes wait for fsync ({@code --durable}), the executor every file operation runs on (never an
+ * actor's thread), where storage failures are reported, and the node's memory for log tails.
  */
 public record Persistence(
-    Storage storage, DiskQueue.Settings queue, boolean durable, Executor io, ActorRef<Health.Command> health) {
-
-  /** Opens the disk queue named {@code name}. */
-  public DiskQueue open(String name) throws IOException {
-    return DiskQueue.open(storage, name, queue);
-  }
-}
+    Storage storage, TopicLog.Settings log, long syncEvery, Duration syncTimeout, boolean durable, Executor io,
+    ActorRef<Health.Command> health, BlockPool pool) {}

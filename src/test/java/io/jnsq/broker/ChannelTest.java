@@ -19,7 +19,9 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.jnsq.storage.Persistence;
 import io.jnsq.storage.TestStores;
+import io.jnsq.storage.TopicLog;
 
 /** A channel's delivery engine: RDY, in-flight, timeouts, REQ, TOUCH, disconnects, pause, empty, delete. */
 class ChannelTest {
@@ -38,9 +40,29 @@ class ChannelTest {
     topic = testKit.createTestProbe();
   }
 
+  private TopicLog log;
+
+  /** A channel reading a fresh log of its own; {@link #put} appends to that log. */
   private ActorRef<Channel.Command> channel(String name, ChannelSettings settings) {
-    return testKit.spawn(Channel.create("t", name, topic.ref(), settings, clock, TestStores.memory(testKit.system()), false));
+    Persistence persistence = TestStores.memory(testKit.system());
+    try {
+      log = TopicLog.open(persistence.storage(), "t", persistence.log(), persistence.pool());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return testKit.spawn(Channel.create("t", name, topic.ref(), settings, clock, persistence, false,
+        new Channel.Start(log, 0, 0, 0, 0, false)));
   }
+
+  /** Appends to the channel's log as its topic does, due {@code delay} from now, and lets the channel read them. */
+  private List<Message> put(ActorRef<Channel.Command> ch, List<Message> messages, Duration delay) {
+    long due = delay.isZero() ? 0 : clock.epochNanos() / 1_000_000L + delay.toMillis();
+    for (Message m : messages) assertTrue(log.append(m.id(), m.timestamp(), List.of(m.body()), due));
+    ch.tell(new Channel.Appended(log.endPos(), log.endSeq()));
+    return messages;
+  }
+
+  private List<Message> put(ActorRef<Channel.Command> ch, List<Message> messages) { return put(ch, messages, Duration.ZERO); }
 
   private ActorRef<Channel.Command> channel() { return channel("ch", ChannelSettings.of(1000, TIMEOUT)); }
 
@@ -76,7 +98,7 @@ class ChannelTest {
   void nothingIsDeliveredBeforeRdyAndNeverMoreThanRdyInFlight() {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
-    ch.tell(new Channel.Put(messages(5), -1));
+    put(ch, messages(5));
     c.expectNoMessage(Duration.ofMillis(50));
     ch.tell(new Channel.Ready(1, 2));
     List<Message> first = deliveries(c);
@@ -93,7 +115,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     List<TestProbe<Channel.ConsumerEvent>> cs = List.of(subscribe(ch, 1), subscribe(ch, 2), subscribe(ch, 3));
     for (long i = 1; i <= 3; i++) ch.tell(new Channel.Ready(i, 100));
-    ch.tell(new Channel.Put(messages(90), -1));
+    put(ch, messages(90));
     Set<Long> ids = new HashSet<>();
     for (TestProbe<Channel.ConsumerEvent> c : cs) {
       List<Message> got = deliveries(c);
@@ -108,7 +130,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1), -1));
+    put(ch, messages(1));
     Message first = deliveries(c).get(0);
     pass(TIMEOUT.minusSeconds(1));
     c.expectNoMessage(Duration.ofMillis(20));
@@ -129,7 +151,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 2));
-    ch.tell(new Channel.Put(messages(2), -1));
+    put(ch, messages(2));
     List<Message> got = deliveries(c);
     ch.tell(new Channel.Operate(1, List.of(new Channel.Req(got.get(0).id(), "x", true, 0),
         new Channel.Req(got.get(1).id(), "y", true, 5000))));
@@ -156,7 +178,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel("touch", s);
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1), -1));
+    put(ch, messages(1));
     Message m = deliveries(c).get(0);
     pass(Duration.ofSeconds(20));
     ch.tell(new Channel.Operate(1, List.of(new Channel.Touch(m.id(), "x", true))));   // deadline: 20 + 30 = 50
@@ -175,7 +197,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(1), -1));
+    put(ch, messages(1));
     Message m = deliveries(a).get(0);
     ch.tell(new Channel.Operate(2, List.of(new Channel.Fin(m.id(), "0000000000000001", true),
         new Channel.Fin(0, "0123456789abcdeZ", false), new Channel.Touch(999, "00000000000003e7", true),
@@ -196,7 +218,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(3), -1));
+    put(ch, messages(3));
     List<Message> held = deliveries(a);
     ch.tell(new Channel.Ready(2, 10));
     ch.tell(new Channel.Unsubscribe(1));
@@ -211,7 +233,7 @@ class ChannelTest {
     TestProbe<Channel.ConsumerEvent> a = subscribe(ch, 1);
     TestProbe<Channel.ConsumerEvent> b = subscribe(ch, 2);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(2), -1));
+    put(ch, messages(2));
     deliveries(a);
     ch.tell(new Channel.Ready(2, 10));
     a.stop();
@@ -223,7 +245,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(2), -1));
+    put(ch, messages(2));
     Message m = deliveries(c).get(0);
     ch.tell(new Channel.StartClose(1));
     ch.tell(new Channel.Ready(1, 10));
@@ -240,7 +262,7 @@ class ChannelTest {
     ch.tell(new Channel.SetPaused(true, done.ref()));
     done.receiveMessage();
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(3), -1));
+    put(ch, messages(3));
     c.expectNoMessage(Duration.ofMillis(50));
     ch.tell(new Channel.SetPaused(false, done.ref()));
     assertEquals(3, deliveries(c).size());
@@ -251,9 +273,9 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel();
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 1));
-    ch.tell(new Channel.Put(messages(3), -1));
+    put(ch, messages(3));
     Message m = deliveries(c).get(0);
-    ch.tell(new Channel.PutDeferred(messages(2), Duration.ofSeconds(5).toNanos(), -1));
+    put(ch, messages(2), Duration.ofSeconds(5));
     TestProbe<Done> done = testKit.createTestProbe();
     ch.tell(new Channel.Empty(done.ref()));
     done.receiveMessage();
@@ -301,24 +323,21 @@ class ChannelTest {
   }
 
   @Test
-  void everyMessageTheTopicSendsIsReportedStoredEvenWithoutConsumers() {
+  void aChannelsDepthIsWhatItHasNotDeliveredWhereverTheBytesAre() {
     ActorRef<Channel.Command> ch = channel("nobody", ChannelSettings.of(2, TIMEOUT));
-    ch.tell(new Channel.Put(messages(5), 17));
-    Topic.ChannelDrained d = topic.expectMessageClass(Topic.ChannelDrained.class);
-    assertEquals(5, d.count());
-    assertEquals(10, d.bytes());
-    assertEquals(17, d.throughSeq());
+    put(ch, messages(5));
     TestProbe<Stats.Channel> stats = testKit.createTestProbe();
     ch.tell(new Channel.GetStats(false, stats.ref()));
     Stats.Channel s = stats.receiveMessage();
-    assertEquals(5, s.depth(), "two in memory, three on disk");
-    assertEquals(3, s.backendDepth());
+    assertEquals(5, s.depth(), "mem-queue-size no longer splits a channel's backlog");
+    assertEquals(0, s.backendDepth(), "all of it is still in memory");
+    assertEquals(5, s.messageCount());
   }
 
   @Test
   void aSpilledChannelDeliversMemoryThenDiskInOrder() {
     ActorRef<Channel.Command> ch = channel("spill", ChannelSettings.of(3, TIMEOUT));
-    ch.tell(new Channel.Put(messages(10), -1));
+    put(ch, messages(10));
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 100));
     List<Long> ids = new ArrayList<>();
@@ -332,7 +351,7 @@ class ChannelTest {
     ActorRef<Channel.Command> ch = channel("latency", s);
     TestProbe<Channel.ConsumerEvent> c = subscribe(ch, 1);
     ch.tell(new Channel.Ready(1, 10));
-    ch.tell(new Channel.Put(messages(2), -1));
+    put(ch, messages(2));
     List<Message> got = deliveries(c);
     clock.advance(Duration.ofMillis(250));
     ch.tell(new Channel.Operate(1, List.of(fin(got.get(0)), fin(got.get(1)))));

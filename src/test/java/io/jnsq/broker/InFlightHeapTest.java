@@ -21,7 +21,7 @@ class InFlightHeapTest {
     for (int step = 0; step < 50_000; step++) {
       int op = r.nextInt(10);
       if (op < 5 || live.isEmpty()) {
-        InFlightHeap.Entry e = new InFlightHeap.Entry(new Message(step, 0, 1, ByteString.emptyByteString()), 1, 0, r.nextInt(10_000));
+        InFlightHeap.Entry e = new InFlightHeap.Entry(new Message(step, 0, 1, ByteString.emptyByteString()), -1, -1, 1, 0, r.nextInt(10_000));
         heap.add(e);
         live.add(e);
       } else if (op < 8) {

@@ -131,39 +131,58 @@ class TopicTest {
   }
 
   @Test
-  void aChannelWithoutConsumersKeepsWhatExceedsMemoryOnDisk() {
+  void aChannelsBacklogIsTheChannelsDepthNotTheTopics() {
     ActorRef<Topic.Command> t = topic("bounded", 3);
     ActorRef<Channel.Command> ch = channel(t, "slow");
     for (int i = 1; i <= 10; i += 2) assertTrue(publish(t, 0, "" + i, "" + (i + 1)).accepted());
-    // The channel takes what fits its memory; the rest waits on disk, in the channel's queue or (once
-    // the channel has said it is full) in the topic's.
+    // As nsqd reports it: the channel holds the backlog, the topic (which has a channel) holds nothing.
     Stats.Topic ts = stats(t);
     Stats.Channel s = ts.channels().get(0);
-    assertEquals(10, ts.depth() + s.depth());
-    assertTrue(s.depth() - s.backendDepth() <= 3, "channel memory bounded: " + s);
-    assertTrue(ts.depth() - ts.backendDepth() <= 3, "topic memory bounded: " + ts);
+    assertEquals(0, ts.depth());
+    assertEquals(10, s.depth());
     TestProbe<Channel.ConsumerEvent> c = consume(ch, 1);
     assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"), allBodies(c, 10));
   }
 
   @Test
-  void aTopicWithoutChannelsKeepsWhatExceedsMemoryOnDiskForItsFirstChannel() {
+  void aTopicWithoutChannelsHoldsItsBacklogForItsFirstChannel() {
     ActorRef<Topic.Command> t = topic("ownbound", 2);
     assertTrue(publish(t, 0, "a", "b").accepted());
     assertTrue(publish(t, 0, "c").accepted());
     assertTrue(publish(t, 0, "d", "e").accepted());
     Stats.Topic s = stats(t);
     assertEquals(5, s.depth());
-    assertEquals(3, s.backendDepth());
     TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "first"), 1);
     assertEquals(List.of("a", "b", "c", "d", "e"), allBodies(c, 5));
+    assertEquals(0, stats(t).depth());
   }
 
   @Test
-  void aDeferredPublishThatWentToDiskKeepsItsDelay() {
+  void aBacklogBeyondTheMemoryBudgetIsReadBackFromTheFilesInOrder() {
+    io.jnsq.storage.Persistence small = io.jnsq.storage.TestStores.memory(new io.jnsq.storage.MemoryStorage(), false,
+        testKit.system().ignoreRef(), new io.jnsq.storage.BlockPool(2 << 20));
+    ActorRef<Topic.Command> t = testKit.spawn(Topic.create("budget", ChannelSettings.of(10, TIMEOUT), ids, clock, small));
+    ActorRef<Channel.Command> ch = channel(t, "c");
+    String pad = "x".repeat(1000);
+    for (int i = 0; i < 3000; i += 10) {
+      String[] batch = new String[10];
+      for (int k = 0; k < 10; k++) batch[k] = (i + k) + pad;
+      assertTrue(publish(t, 0, batch).accepted());
+    }
+    Stats.Channel s = stats(t).channels().get(0);
+    assertEquals(3000, s.depth());
+    assertTrue(s.backendDepth() > 1000, "most of 3 MB went to the files, not the 2 MB budget: " + s);
+    TestProbe<Channel.ConsumerEvent> c = consume(ch, 1);
+    ch.tell(new Channel.Ready(1, 3000));
+    List<String> got = allBodies(c, 3000);
+    for (int i = 0; i < 3000; i++) assertEquals(i + pad, got.get(i));
+  }
+
+  @Test
+  void aDeferredPublishKeepsItsDelay() {
     ActorRef<Topic.Command> t = topic("deferdisk", 0);
     assertTrue(publish(t, 5000, "later").accepted());
-    assertEquals(1, stats(t).backendDepth());
+    assertEquals(1, stats(t).depth());
     TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
     c.expectNoMessage(Duration.ofMillis(50));
     clock.advance(Duration.ofMillis(5000));

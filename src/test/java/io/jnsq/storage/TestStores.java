@@ -8,10 +8,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class TestStores {
   private TestStores() {}
 
-  public static final DiskQueue.Settings QUEUE = new DiskQueue.Settings(4096, 2500, Duration.ofSeconds(2), 1 << 20);
+  /** Small segments (4 KiB), so that tests cross segment boundaries. */
+  public static final TopicLog.Settings LOG = new TopicLog.Settings(4096, 1 << 20);
 
   public static Persistence memory(MemoryStorage storage, boolean durable, ActorRef<Health.Command> health) {
-    return new Persistence(storage, QUEUE, durable, Runnable::run, health);
+    return memory(storage, durable, health, new BlockPool(64L << 20));
+  }
+
+  public static Persistence memory(MemoryStorage storage, boolean durable, ActorRef<Health.Command> health, BlockPool pool) {
+    return new Persistence(storage, LOG, 2500, Duration.ofSeconds(2), durable, Runnable::run, health, pool);
   }
 
   /** A new empty directory for a test node's --data-path. */
