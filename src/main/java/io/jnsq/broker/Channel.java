@@ -46,6 +46,9 @@ public final class Channel {
   /** From the topic: records up to {@code pos} (sequence {@code seq}) may be read. */
   public record Appended(long pos, long seq) implements Command {}
 
+  /** From the topic: the records from {@code from} to {@code to} are one deferred publish, about to be visible. */
+  public record Deferred(long from, long fromSeq, long to, long toSeq) implements Command {}
+
   /** From the topic: the records between {@code from} and {@code to} were emptied from the topic. */
   public record Skip(long from, long to, long toSeq) implements Command {}
 
@@ -322,6 +325,7 @@ public final class Channel {
     return Behaviors.receive(Command.class)
         .onMessage(Appended.class, this::onAppended)
         .onMessage(Skip.class, this::onSkip)
+        .onMessage(Deferred.class, this::onDeferred)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Ready.class, this::onReady)
         .onMessage(Operate.class, this::onOperate)
@@ -349,6 +353,28 @@ public final class Channel {
     // An ephemeral channel keeps no backlog beyond mem-queue-size: like nsqd, it drops the rest.
     if (ephemeral && cursor.remaining() > settings.memQueueSize()) cursor.toEnd();
     dispatch();
+    return Behaviors.same();
+  }
+
+  /** A deferred publish goes into the deferred set now (not when the cursor gets there), and is skipped by the cursor. */
+  private Behavior<Command> onDeferred(Deferred d) {
+    if (cursor.pos() > d.from()) return Behaviors.same();
+    TopicLog.Batch b = cursor.log().readMemory(d.from(), d.fromSeq(), d.to(), Integer.MAX_VALUE, (int) Math.min(d.to() - d.from(), 64 << 20));
+    if (b == null || b.nextPos() != d.to()) return Behaviors.same();   // not in memory: read when the cursor gets there
+    long nowMs = clock.epochNanos() / 1_000_000L;
+    long now = clock.nanoTime();
+    for (TopicLog.Entry e : b.entries()) {
+      Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
+      messageCount++;
+      if (e.dueEpochMs() > nowMs) {
+        deferred.add(new DeferredEntry(now + (e.dueEpochMs() - nowMs) * 1_000_000L, deferredOrder++, h));
+      } else {
+        ready.add(h);
+      }
+    }
+    ensureScanning();
+    cursor.skip(d.from(), d.to(), d.toSeq());
+    changed();
     return Behaviors.same();
   }
 

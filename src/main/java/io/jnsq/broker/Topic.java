@@ -148,6 +148,7 @@ public final class Topic {
   private final Map<String, Boolean> restoredChannels;
   private final TreeMap<String, ChannelEntry> channels = new TreeMap<>();
   private final ArrayDeque<Publish> waitingForMemory = new ArrayDeque<>();
+  private final ArrayDeque<Channel.Deferred> deferredRanges = new ArrayDeque<>();
   private TopicWriter writer;
   private long waitingBytes;
   private long visiblePos;
@@ -248,6 +249,9 @@ public final class Topic {
   private Behavior<Command> onPublish(Publish p) {
     if (closed) {
       p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
+    } else if (diskError != null && !topicLog().memoryOnly()) {
+      // The log's files could not be written: refuse until a retry (every --sync-timeout) works again.
+      p.replyTo().tell(new PublishResult(p.seq(), false, diskError));
     } else if (!waitingForMemory.isEmpty() || !tryAppend(p)) {
       long bytes = bytesOf(p);
       if (waitingBytes + bytes > WAITING_BYTES) {
@@ -284,6 +288,8 @@ public final class Topic {
     int k = bodies.size();
     long first = ids.id(ids.reserve(k), 0);
     long due = p.deferMs() > 0 ? clock.epochNanos() / 1_000_000L + p.deferMs() : 0;
+    long fromPos = l.endPos();
+    long fromSeq = l.endSeq();
     if (!writer.append(first, clock.epochNanos(), bodies, due)) {
       if (l.memoryOnly()) {
         p.replyTo().tell(new PublishResult(p.seq(), true, ""));   // memory only: dropped, as nsqd drops for ephemeral
@@ -293,6 +299,7 @@ public final class Topic {
     }
     messageCount += k;
     for (ByteString b : bodies) messageBytes += b.size();
+    if (due > 0) deferredRanges.add(new Channel.Deferred(fromPos, fromSeq, l.endPos(), l.endSeq()));
     if (writer.durable()) {
       writer.await(p.seq(), p.replyTo());
     } else {
@@ -319,6 +326,11 @@ public final class Topic {
     if (pos <= visiblePos) return;
     visiblePos = pos;
     visibleSeq = writer.visibleSeq();
+    // Deferred publishes are taken into each channel's deferred set at once, as nsqd counts them.
+    while (!deferredRanges.isEmpty() && deferredRanges.peek().to() <= visiblePos) {
+      Channel.Deferred d = deferredRanges.poll();
+      for (ChannelEntry c : channels.values()) c.ref.tell(d);
+    }
     Channel.Appended a = new Channel.Appended(visiblePos, visibleSeq);
     for (ChannelEntry c : channels.values()) c.ref.tell(a);
   }
@@ -491,6 +503,7 @@ public final class Topic {
 
   private Behavior<Command> onEmpty(Empty e) {
     TopicLog l = topicLog();
+    deferredRanges.clear();
     if (channels.isEmpty()) {
       deleteFiles(l.skipAll());
       visiblePos = Math.max(visiblePos, writer.visiblePos());

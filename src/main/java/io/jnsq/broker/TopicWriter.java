@@ -67,7 +67,7 @@ final class TopicWriter {
    */
   String finished(TopicLog.FlushJob job) {
     if (!log.flushDone(job)) {
-      String error = "writing the log failed: " + log.flushError();
+      String error = "writing the log to disk failed: " + log.flushError();
       if (durable) {
         for (Waiting w : waiting) w.replyTo().tell(new Topic.PublishResult(w.seq(), false, error));
         waiting.clear();

@@ -80,7 +80,18 @@ public final class BlockPool {
       long now = allocated.addAndGet(capacity);
       if (now > budget) {
         allocated.addAndGet(-capacity);
-        return null;
+        // Spare slabs of the other size go back to the JVM to make room for this one.
+        ConcurrentLinkedQueue<Slab> other = capacity == LARGE ? small : large;
+        long freed = 0;
+        Slab spare;
+        while (freed < capacity && (spare = other.poll()) != null) {
+          allocated.addAndGet(-spare.capacity());
+          freed += spare.capacity();
+        }
+        if (freed == 0 || allocated.addAndGet(capacity) > budget) {
+          if (freed > 0) allocated.addAndGet(-capacity);
+          return null;
+        }
       }
       s = new Slab(capacity);
     }

@@ -377,7 +377,9 @@ public final class TopicLog {
         for (Piece p : pieces) {
           if (writer == null || writerSegment != p.segmentBase()) {
             if (writer != null) {
-              if (force) writer.force();
+              // A full segment is fsync'd before the next one gets data, so a later fsync covers
+              // everything before it and a power cut never leaves a gap in the middle of the log.
+              writer.force();
               writer.close();
             }
             writer = null;
@@ -623,6 +625,13 @@ public final class TopicLog {
     int n = (int) Math.min(avail, Math.max(maxBytes, HEADER + FIXED));
     byte[] chunk = new byte[n];
     int got = fill(r, chunk, pos - s.basePos, n);
+    if (got < HEADER + FIXED && next != null && segEnd == next) {
+      // The file ends before the segment should: what is missing is lost; go on with the next segment.
+      corruptions.incrementAndGet();
+      log.error("{}: {} ends {} bytes early, going on with the next segment", prefix, s.file, segEnd - pos - got);
+      Segment ns = segments.get(next);
+      return new Batch(List.of(), ns.basePos, ns.baseSeq, 1);
+    }
     if (got >= HEADER) {
       long size = recordSize(chunk, 0);
       if (size > got && size <= avail && size <= HEADER + FIXED + settings.maxMsgSize()) {

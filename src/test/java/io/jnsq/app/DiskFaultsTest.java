@@ -82,7 +82,7 @@ class DiskFaultsTest {
 
     List<Path> segments;
     try (Stream<Path> s = Files.list(dir)) {
-      segments = s.filter(p -> p.getFileName().toString().startsWith("t:c.diskqueue.0")).sorted().toList();
+      segments = s.filter(p -> p.getFileName().toString().startsWith("t.log.")).sorted().toList();
     }
     assertTrue(segments.size() >= 3, "several segments: " + segments);
     try (RandomAccessFile f = new RandomAccessFile(segments.get(1).toFile(), "rw")) {
