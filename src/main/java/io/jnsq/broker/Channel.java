@@ -144,7 +144,10 @@ public final class Channel {
 
   private static final Duration SCAN_INTERVAL = Duration.ofMillis(100);
   private static final String SCAN_KEY = "scan";
-  private static final int READ_COUNT = 1024;
+  private static final int READ_COUNT = 4096;
+  /** Beyond what consumers have room for, a channel reads this many ahead (bounded by its consumers' RDY), so
+   * that the next read from the files is under way while the last one is being delivered. */
+  private static final long READ_AHEAD = 4096;
   private static final int READ_BYTES = 1 << 20;
   private static final long PROGRESS_BYTES = 1 << 20;
   /** Deferred messages due further ahead than this are saved with their bodies, up to the limits below. */
@@ -809,8 +812,9 @@ public final class Channel {
     if (!paused && !closed && !consumers.isEmpty()) {
       long room = 0;
       for (Consumer c : consumers.values()) room += Math.max(0, c.capacity());
-      while (ready.size() < room && readMore(room - ready.size())) {
-        // read from memory until consumers have what they have room for
+      long target = room + Math.min(room, READ_AHEAD);
+      while (ready.size() < target && readMore(target - ready.size())) {
+        // read from memory until consumers have what they have room for, and a little more
       }
       if (!ready.isEmpty() && room > 0) handOut();
     }

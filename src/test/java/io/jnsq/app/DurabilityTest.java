@@ -74,6 +74,8 @@ class DurabilityTest {
           + "%d lost, %d duplicates, %d redelivered although finished before a cut%n", totalAcked, mustSurvive.size(),
           got.size(), lost.size(), duplicates, seen.keySet().stream().filter(finishedEver::contains).count());
       assertTrue(totalAcked > 100, "the producers got going: " + totalAcked);
+      long finishedAgain = seen.keySet().stream().filter(finishedEver::contains).count();
+      assertTrue(finishedAgain <= 3 * 2000, "redelivered although finished before a cut: " + finishedAgain);
       assertEquals(Set.of(), lost.size() > 20 ? Set.of(lost.size() + " messages, e.g. " + lost.iterator().next()) : lost,
           "acknowledged messages lost by a power cut");
     } finally {

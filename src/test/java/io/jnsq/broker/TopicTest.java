@@ -265,4 +265,62 @@ class TopicTest {
       }
     }
   }
+
+  /**
+   * A consumer REQs one message with a 1 h delay while thousands flow past and are FINed: the log's
+   * segments are still deleted behind the others (the deferred one is saved with its body, so it pins
+   * nothing), and the deferred message survives a restart with its delay.
+   */
+  @Test
+  void aLongRequeueDoesNotPinTheLogAndSurvivesARestart() {
+    io.jnsq.storage.MemoryStorage disk = new io.jnsq.storage.MemoryStorage();
+    io.jnsq.storage.Persistence durable = io.jnsq.storage.TestStores.memory(disk, true, testKit.system().ignoreRef());
+    ActorRef<Topic.Command> t = testKit.spawn(Topic.create("longreq", ChannelSettings.of(10, TIMEOUT), ids, clock, durable));
+    ActorRef<Channel.Command> ch = channel(t, "c");
+    TestProbe<Channel.ConsumerEvent> c = consume(ch, 1);
+    assertTrue(publish(t, 0, "first").accepted());
+    Message first = c.expectMessageClass(Channel.Deliveries.class).messages().get(0);
+    ch.tell(new Channel.Operate(1, List.of(new Channel.Req(first.id(), "x", true, 3_600_000))));
+    c.expectMessageClass(Channel.OpsDone.class);
+    String pad = "p".repeat(100);
+    long flowed = 0;
+    long most = 0;
+    for (int round = 0; round < 200; round++) {
+      String[] batch = new String[50];
+      for (int k = 0; k < 50; k++) batch[k] = round + "-" + k + pad;
+      assertTrue(publish(t, 0, batch).accepted());
+      int got = 0;
+      while (got < 50) {
+        Channel.ConsumerEvent e = c.receiveMessage();
+        if (!(e instanceof Channel.Deliveries d)) continue;
+        List<Channel.Op> fins = new ArrayList<>();
+        for (Message m : d.messages()) fins.add(new Channel.Fin(m.id(), "x", true));
+        got += fins.size();
+        ch.tell(new Channel.Operate(1, fins));
+      }
+      flowed += 50L * (pad.length() + 8);
+      most = Math.max(most, disk.used());
+    }
+    assertTrue(flowed > 1_000_000, "a megabyte flowed past");
+    assertTrue(disk.used() < 64 * 1024, "segments behind the FINed ones are deleted: " + disk.used() + " bytes left");
+    assertEquals(1, stats(t).channels().get(0).deferredCount());
+    TestProbe<Done> done = testKit.createTestProbe();
+    t.tell(new Topic.Persist(done.ref()));
+    done.receiveMessage(Duration.ofSeconds(10));
+    testKit.stop(t);
+
+    ActorRef<Topic.Command> again = testKit.spawn(Topic.create("longreq", ChannelSettings.of(10, TIMEOUT), ids, clock,
+        durable, null, false, java.util.Map.of("c", false)));
+    assertEquals(1, stats(again).channels().get(0).deferredCount(), "the deferred message came back deferred");
+    TestProbe<Topic.ChannelLookup> lookup = testKit.createTestProbe();
+    again.tell(new Topic.GetChannel("c", false, lookup.ref()));
+    TestProbe<Channel.ConsumerEvent> later = consume(lookup.receiveMessage().channel(), 2);
+    later.expectNoMessage(Duration.ofMillis(50));
+    clock.advance(Duration.ofHours(1));
+    time.timePasses(Duration.ofHours(1));
+    time.timePasses(Duration.ofMillis(200));
+    List<Message> back = later.expectMessageClass(Channel.Deliveries.class).messages();
+    assertEquals("first", back.get(0).body().utf8String());
+    assertEquals(2, back.get(0).attempts(), "its earlier delivery is counted");
+  }
 }

@@ -85,6 +85,34 @@ public final class Load {
     return t;
   }
 
+  /** FINs every message it receives until stopped; counts each body's deliveries into {@code seen}. */
+  public static Thread finisher(InetSocketAddress tcp, String topic, String channel, Map<String, Integer> seen,
+      AtomicBoolean stop) {
+    Thread t = new Thread(() -> {
+      try (NsqTestClient c = NsqTestClient.connect(tcp)) {
+        c.line("SUB " + topic + " " + channel).read();
+        c.line("RDY 100");
+        c.setTimeout(200);
+        while (!stop.get()) {
+          NsqTestClient.Frame f;
+          try {
+            f = c.read();
+          } catch (SocketTimeoutException e) {
+            continue;
+          }
+          if (f.type() != 2) continue;
+          c.line("FIN " + f.id());
+          seen.merge(f.body(), 1, Integer::sum);
+        }
+      } catch (IOException e) {
+        // killed under us
+      }
+    }, "finisher");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
   /** Receives and FINs until {@code quietMillis} pass with nothing new; counts bodies into {@code seen}. */
   static long drain(InetSocketAddress tcp, String topic, String channel, int quietMillis, long max,
       Map<String, Integer> seen) throws IOException {
