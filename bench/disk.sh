@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 # bin/jnsq's defaults (see there); override with NODE_JVM_OPTS.
-NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms32m -Xmx1g -XX:+UseSerialGC}
+NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms32m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}
 BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
 
 source bench/lib.sh   # builds the jar if stale; sets commit, stamp, work
@@ -18,7 +18,7 @@ results="$work/results"; mkdir -p "$results"
 echo "== nsqd's bench.sh with nsqd's defaults: write 15 s (topic without channels), then read 10 s"
 for r in $(seq 1 "$RUNS"); do
   start_node
-  bench pub --concurrency 2 --runfor 15s --json "$results/defaults-write-15s.$r.json"
+  bench pub --like-bench-writer --concurrency 2 --runfor 15s --json "$results/defaults-write-15s.$r.json"
   bench sub --concurrency 2 --rdy 2500 --runfor 10s --json "$results/defaults-read-10s.$r.json"
   stop_node
 done
@@ -26,7 +26,7 @@ done
 echo "== the same with --mem-queue-size 0 (everything through disk)"
 for r in $(seq 1 "$RUNS"); do
   start_node --mem-queue-size 0
-  bench pub --concurrency 2 --runfor 15s --json "$results/memq0-write-15s.$r.json"
+  bench pub --like-bench-writer --concurrency 2 --runfor 15s --json "$results/memq0-write-15s.$r.json"
   bench sub --concurrency 2 --rdy 2500 --runfor 10s --json "$results/memq0-read-10s.$r.json"
   stop_node
 done
@@ -34,7 +34,7 @@ done
 echo "== --durable: every MPUB answered after fsync; 1 MPUB in flight per connection (bench_writer), then 8"
 for r in $(seq 1 "$RUNS"); do
   start_node --durable
-  bench pub --concurrency 2 --runfor 10s --json "$results/durable-write-pipeline1.$r.json"
+  bench pub --like-bench-writer --concurrency 2 --runfor 10s --json "$results/durable-write-pipeline1.$r.json"
   stop_node
   start_node --durable
   bench pub --concurrency 2 --pipeline 8 --runfor 10s --json "$results/durable-write-pipeline8.$r.json"

@@ -19,6 +19,16 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // A thread that dies of running out of memory ends the process at once, without shutdown hooks
+    // (which would wait for an actor system that can no longer run), so a supervisor can restart it.
+    // bin/jnsq also passes -XX:+ExitOnOutOfMemoryError, which covers every thread.
+    Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
+      if (error instanceof OutOfMemoryError) {
+        System.err.println("jnsq: out of memory in " + thread.getName() + ", exiting");
+        Runtime.getRuntime().halt(3);
+      }
+      error.printStackTrace();
+    });
     System.exit(run(args));
   }
 

@@ -162,7 +162,12 @@ public final class Node {
     long startMillis = System.currentTimeMillis();
     MessageIdSource ids = new MessageIdSource(settings.nodeId(), startMillis);
     TopicLog.Settings logSettings = new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize());
-    BlockPool pool = new BlockPool(settings.memBudget() > 0 ? settings.memBudget() : BlockPool.defaultBudget());
+    long budget = BlockPool.effectiveBudget(settings.memBudget());
+    if (settings.memBudget() > budget) {
+      log.warn("--mem-budget {} is more than this JVM lets direct buffers use; using {} (raise -XX:MaxDirectMemorySize)",
+          settings.memBudget(), budget);
+    }
+    BlockPool pool = new BlockPool(budget);
     ActorSystem<TopicRegistry.Command> system = ActorSystem.create(
         TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, logSettings, settings.syncEvery(),
             settings.syncTimeout(), settings.durable(), pool),

@@ -128,8 +128,20 @@ public final class BenchCommand implements Callable<Integer> {
     int topics;
     @Option(names = "--count", defaultValue = "0", description = "publish at most this many messages, in whole batches (0 = no limit)")
     long count;
+    @Option(names = "--write-size", defaultValue = "0", description = "write each MPUB in pieces of this many bytes, each"
+        + " flushed, as NSQ's bench_writer does through its 4 KiB buffered writer (0: in one write; default: ${DEFAULT-VALUE})")
+    int writeSize;
+    @Option(names = "--identify", description = "send IDENTIFY without feature negotiation first, as go-nsq clients do")
+    boolean identify;
+    @Option(names = "--like-bench-writer", description = "write as NSQ's bench_writer: --pipeline 1 --write-size 4096 --identify")
+    boolean likeBenchWriter;
 
     @Override public Integer call() throws Exception {
+      if (likeBenchWriter) {
+        pipeline = 1;
+        writeSize = 4096;
+        identify = true;
+      }
       int n = common.connections();
       AtomicLong acked = new AtomicLong();
       AtomicLong budget = new AtomicLong(count);
@@ -139,12 +151,20 @@ public final class BenchCommand implements Callable<Integer> {
       workers.start(n, "bench-pub", i -> {
         String topic = topics > 1 ? common.topic + "_" + (i % topics) : common.topic;
         try (WireClient c = new WireClient(common.tcp(), common.compression, common.tls)) {
+          if (identify) c.identifyPlain("bench-pub-" + i);
           byte[] cmd = WireClient.mpub(topic, batchSize, common.size, (byte) 'x');
           int outstanding = 0;
           while (System.nanoTime() < deadline) {
             // --count is a budget shared by all connections: a batch is sent only once it is reserved.
             while (outstanding < pipeline && (count == 0 || budget.addAndGet(-batchSize) >= 0)) {
-              c.out.write(cmd);
+              if (writeSize > 0) {
+                for (int at = 0; at < cmd.length; at += writeSize) {
+                  c.out.write(cmd, at, Math.min(writeSize, cmd.length - at));
+                  c.out.flush();
+                }
+              } else {
+                c.out.write(cmd);
+              }
               outstanding++;
             }
             c.out.flush();
@@ -162,7 +182,8 @@ public final class BenchCommand implements Callable<Integer> {
       workers.join();
       double secs = (System.nanoTime() - start) / 1e9;
       ObjectNode r = report("pub", acked.get(), secs, common);
-      r.put("batch_size", batchSize).put("pipeline", pipeline).put("connections", n).put("topics", topics);
+      r.put("batch_size", batchSize).put("pipeline", pipeline).put("connections", n).put("topics", topics)
+          .put("write_size", writeSize).put("identify", identify);
       return finish(r, common, workers.errors);
     }
   }

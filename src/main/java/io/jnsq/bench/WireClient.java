@@ -130,6 +130,18 @@ final class WireClient implements AutoCloseable {
 
   byte[] buffer() { return buf; }
 
+  /** IDENTIFY as a client library without feature negotiation sends it; the node answers OK. */
+  void identifyPlain(String clientId) throws IOException {
+    String host = java.net.InetAddress.getLoopbackAddress().getHostName();
+    byte[] json = ("{\"client_id\":\"" + clientId + "\",\"hostname\":\"" + host + "\",\"user_agent\":\"jnsq-bench\"}")
+        .getBytes(StandardCharsets.UTF_8);
+    out.write("IDENTIFY\n".getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[] {(byte) (json.length >> 24), (byte) (json.length >> 16), (byte) (json.length >> 8), (byte) json.length});
+    out.write(json);
+    out.flush();
+    expectOk();
+  }
+
   void setTimeout(int millis) throws IOException { socket.setSoTimeout(millis); }
 
   /** Reads the next frame; heartbeats are answered with NOP and skipped. */

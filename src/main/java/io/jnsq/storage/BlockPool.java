@@ -54,9 +54,31 @@ public final class BlockPool {
     this.budget = Math.max(budgetBytes, 2L * LARGE);
   }
 
-  /** A default budget for a JVM: a quarter of what direct memory may use (which defaults to the heap's maximum). */
+  /** A default budget for a JVM: a quarter of the heap's maximum. */
   public static long defaultBudget() {
     return Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  /** What this JVM lets direct buffers use: {@code -XX:MaxDirectMemorySize}, which defaults to the heap's maximum. */
+  public static long maxDirectMemory() {
+    try {
+      String v = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+          .getVMOption("MaxDirectMemorySize").getValue();
+      long configured = Long.parseLong(v);
+      if (configured > 0) return configured;
+    } catch (RuntimeException e) {
+      // not HotSpot: assume the default
+    }
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  /**
+   * The budget to use for {@code requested} bytes (0: {@link #defaultBudget()}): at most three quarters of
+   * what direct buffers may use, since sockets need some too.
+   */
+  public static long effectiveBudget(long requested) {
+    long want = requested > 0 ? requested : defaultBudget();
+    return Math.min(want, maxDirectMemory() / 4 * 3);
   }
 
   public long budget() { return budget; }
@@ -93,7 +115,12 @@ public final class BlockPool {
           return null;
         }
       }
-      s = new Slab(capacity);
+      try {
+        s = new Slab(capacity);
+      } catch (OutOfMemoryError e) {
+        allocated.addAndGet(-capacity);   // direct memory is spent elsewhere: as good as a spent budget
+        return null;
+      }
     }
     inUse.addAndGet(s.capacity());
     return s;
