@@ -214,6 +214,8 @@ public final class Channel {
   private final InFlightHeap deadlines = new InFlightHeap();
   private final LinkedHashMap<Long, Consumer> consumers = new LinkedHashMap<>();
   private final LatencyWindow latency;
+  /** Sequences of restored messages ahead of the cursor (deferred publishes taken early): skipped when read. */
+  private final java.util.HashSet<Long> heldAhead = new java.util.HashSet<>();
   private long deferredOrder;
   private boolean paused;
   private boolean closed;
@@ -307,6 +309,7 @@ public final class Channel {
       List<CursorFile.Unfinished> saved = r.state().unfinished();
       int i = 0;
       for (Held h : r.unfinished()) {
+        if (h.seq() >= cursor.seq()) heldAhead.add(h.seq());
         while (i < saved.size() && saved.get(i).seq() != h.seq()) i++;
         long due = i < saved.size() ? saved.get(i).dueEpochMs() : 0;
         if (due > nowMs) {
@@ -435,6 +438,7 @@ public final class Channel {
     long nowMs = clock.epochNanos() / 1_000_000L;
     long now = clock.nanoTime();
     for (TopicLog.Entry e : b.entries()) {
+      if (!heldAhead.isEmpty() && heldAhead.remove(e.seq())) continue;   // already held since the restart
       Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
       messageCount++;
       if (e.dueEpochMs() > nowMs) {
@@ -697,6 +701,7 @@ public final class Channel {
 
   private Behavior<Command> onEmpty(Empty empty) {
     ready.clear();
+    heldAhead.clear();
     deferred.clear();
     inFlight.clear();
     deadlines.clear();

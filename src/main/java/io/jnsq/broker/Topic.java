@@ -1,6 +1,7 @@
 package io.jnsq.broker;
 
 import io.jnsq.config.ChannelSettings;
+import io.jnsq.storage.CursorFile;
 import io.jnsq.storage.Health;
 import io.jnsq.storage.Persistence;
 import io.jnsq.storage.TopicLog;
@@ -89,7 +90,8 @@ public final class Topic {
   /** What the node's metadata file must know of a topic; {@code deleted} when it is gone. */
   public record MetaChanged(String topic, boolean paused, Map<String, Boolean> channels, boolean deleted) {}
 
-  private record Opened(TopicLog log, Throwable error) implements Command {}
+  /** The opened log and, for a paused topic, how far its channels could read when it was paused. */
+  private record Opened(TopicLog log, CursorFile.State pausedAt, Throwable error) implements Command {}
 
   private record ChannelTerminated(String name, ActorRef<Channel.Command> ref) implements Command {}
 
@@ -182,14 +184,16 @@ public final class Topic {
 
   private Behavior<Command> opening() {
     TopicLog.Settings logSettings = persistence.log();
-    if (ephemeral) return opened(new Opened(TopicLog.memoryOnly(name, logSettings, persistence.pool()), null));
+    if (ephemeral) return opened(new Opened(TopicLog.memoryOnly(name, logSettings, persistence.pool()), null, null));
+    boolean wasPaused = paused;
     ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       try {
-        return TopicLog.open(persistence.storage(), name, logSettings, persistence.pool());
+        TopicLog opened = TopicLog.open(persistence.storage(), name, logSettings, persistence.pool());
+        return new Opened(opened, wasPaused ? CursorFile.load(persistence.storage(), name) : null, null);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    }, persistence.io()), (opened, error) -> new Opened(opened, error));
+    }, persistence.io()), (opened, error) -> opened != null ? opened : new Opened(null, null, error));
     return Behaviors.receive(Command.class)
         .onMessage(Opened.class, this::opened)
         .onAnyMessage(m -> {
@@ -212,6 +216,11 @@ public final class Topic {
     writer = new TopicWriter(topicLog, persistence, persistence.durable() && !topicLog.memoryOnly());
     visiblePos = writer.visiblePos();
     visibleSeq = writer.visibleSeq();
+    CursorFile.State pausedAt = o.pausedAt();
+    if (paused && pausedAt != null && pausedAt.readPos() <= visiblePos && pausedAt.readPos() >= topicLog.startPos()) {
+      visiblePos = pausedAt.readPos();   // what was published while paused stays with the topic
+      visibleSeq = pausedAt.readSeq();
+    }
     if (!topicLog.memoryOnly()) timers.startTimerWithFixedDelay(new SyncTick(), persistence.syncTimeout());
     TopicLog l = topicLog;
     restoredChannels.forEach((channel, channelPaused) ->
@@ -495,10 +504,25 @@ public final class Topic {
     if (paused != p.paused()) {
       paused = p.paused();
       metaChanged();
+      savePausedAt();
     }
     makeVisible();
     p.replyTo().tell(Done.getInstance());
     return Behaviors.same();
+  }
+
+  /** A paused topic remembers how far its channels may read, so a restart does not show them what came since. */
+  private void savePausedAt() {
+    TopicLog l = topicLog();
+    if (l.memoryOnly()) return;
+    CursorFile.State at = paused ? new CursorFile.State(visiblePos, visibleSeq, List.of()) : null;
+    CompletableFuture.runAsync(() -> {
+      try {
+        if (at != null) CursorFile.store(persistence.storage(), name, at, true); else CursorFile.delete(persistence.storage(), name);
+      } catch (java.io.IOException e) {
+        log.warn("topic {}: saving where it was paused failed: {}", name, e.toString());
+      }
+    }, persistence.io());
   }
 
   private Behavior<Command> onEmpty(Empty e) {
@@ -518,6 +542,7 @@ public final class Topic {
         c.ref.tell(skip);
         c.ref.tell(a);
       }
+      savePausedAt();
     }
     e.replyTo().tell(Done.getInstance());
     return Behaviors.same();
@@ -529,7 +554,14 @@ public final class Topic {
     for (Publish p : waitingForMemory) p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
     waitingForMemory.clear();
     TopicLog l = topicLog();
-    CompletableFuture.runAsync(l::destroy, persistence.io());
+    CompletableFuture.runAsync(() -> {
+      l.destroy();
+      try {
+        if (!l.memoryOnly()) CursorFile.delete(persistence.storage(), name);
+      } catch (java.io.IOException e) {
+        log.warn("topic {}: deleting where it was paused failed: {}", name, e.toString());
+      }
+    }, persistence.io());
     if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
     d.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
@@ -571,7 +603,15 @@ public final class Topic {
     writer.failWaiting(diskError != null ? diskError : "exiting");
     ActorRef<Done> replyTo = persistReply;
     persistReply = null;
+    CursorFile.State pausedAt = paused && !l.memoryOnly() ? new CursorFile.State(visiblePos, visibleSeq, List.of()) : null;
     CompletableFuture.runAsync(() -> {
+      if (pausedAt != null) {
+        try {
+          CursorFile.store(persistence.storage(), name, pausedAt, true);
+        } catch (java.io.IOException e) {
+          log.warn("topic {}: saving where it was paused failed: {}", name, e.toString());
+        }
+      }
       l.closeFiles();
       l.releaseMemory();
     }, persistence.io()).whenComplete((ok, error) -> replyTo.tell(Done.getInstance()));

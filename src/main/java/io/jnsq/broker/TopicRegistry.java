@@ -105,14 +105,14 @@ public final class TopicRegistry {
       ActorRef<Health.Command> health = ctx.spawn(Health.create(), "health");
       Executor io = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("jnsq-io-dispatcher"));
       Persistence persistence = new Persistence(storage, logSettings, syncEvery, syncTimeout, durable, io, health, pool);
-      return new TopicRegistry(ctx, settings, ids, clock, persistence).running();
+      return new TopicRegistry(ctx, settings, ids, clock, persistence).starting();
     });
   }
 
   /** A registry whose topics use {@code settings} and keep their overflow through {@code persistence}. */
   public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock,
       Persistence persistence) {
-    return Behaviors.setup(ctx -> new TopicRegistry(ctx, settings, ids, clock, persistence).running());
+    return Behaviors.setup(ctx -> new TopicRegistry(ctx, settings, ids, clock, persistence).starting());
   }
 
   private final ActorContext<Command> ctx;
@@ -138,21 +138,41 @@ public final class TopicRegistry {
     this.clock = clock;
     this.persistence = persistence;
     this.metaListener = ctx.messageAdapter(Topic.MetaChanged.class, MetaChanged::new);
-    restore();
+  }
+
+  private record Loaded(Map<String, NodeMetadata.TopicMeta> saved, Throwable error) implements Command {}
+
+  /** Reads nsqd.dat on the I/O executor; everything else waits (no client is served before it is restored). */
+  private Behavior<Command> starting() {
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        byte[] json = persistence.storage().load(NodeMetadata.FILE);
+        return json == null ? Map.<String, NodeMetadata.TopicMeta>of() : NodeMetadata.parse(json);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), Loaded::new);
+    return Behaviors.withStash(1 << 16, stash -> Behaviors.receive(Command.class)
+        .onMessage(Loaded.class, l -> {
+          restore(l);
+          return stash.unstashAll(running());
+        })
+        .onAnyMessage(m -> {
+          stash.stash(m);
+          return Behaviors.same();
+        })
+        .build());
   }
 
   /** Recreates the topics and channels of nsqd.dat. */
-  private void restore() {
-    Map<String, NodeMetadata.TopicMeta> saved;
-    try {
-      byte[] json = persistence.storage().load(NodeMetadata.FILE);
-      if (json == null) return;
-      saved = NodeMetadata.parse(json);
-    } catch (IOException | RuntimeException e) {
-      log.error("cannot read {} ({}); starting without its topics, their disk queues stay where they are",
-          NodeMetadata.FILE, e.toString());
+  private void restore(Loaded loaded) {
+    if (loaded.error() != null) {
+      log.error("cannot read {} ({}); starting without its topics, their logs stay where they are",
+          NodeMetadata.FILE, loaded.error().toString());
       return;
     }
+    Map<String, NodeMetadata.TopicMeta> saved = loaded.saved();
+    if (saved.isEmpty()) return;
     saved.forEach((name, t) -> {
       spawnTopic(name, t.paused(), t.channels());
       meta.put(name, new NodeMetadata.TopicMeta(t.paused(), Map.copyOf(t.channels())));

@@ -323,4 +323,30 @@ class TopicTest {
     assertEquals("first", back.get(0).body().utf8String());
     assertEquals(2, back.get(0).attempts(), "its earlier delivery is counted");
   }
+
+  @Test
+  void whatIsPublishedWhilePausedStaysWithTheTopicAcrossARestart() {
+    io.jnsq.storage.Persistence disk = io.jnsq.storage.TestStores.memory(new io.jnsq.storage.MemoryStorage(), false,
+        testKit.system().ignoreRef());
+    ActorRef<Topic.Command> t = testKit.spawn(Topic.create("pausedrestart", ChannelSettings.of(10, TIMEOUT), ids, clock, disk));
+    channel(t, "c");
+    assertTrue(publish(t, 0, "before").accepted());
+    TestProbe<Done> done = testKit.createTestProbe();
+    t.tell(new Topic.SetPaused(true, done.ref()));
+    done.receiveMessage();
+    assertTrue(publish(t, 0, "while-paused").accepted());
+    t.tell(new Topic.Persist(done.ref()));
+    done.receiveMessage(Duration.ofSeconds(10));
+    testKit.stop(t);
+    ActorRef<Topic.Command> again = testKit.spawn(Topic.create("pausedrestart", ChannelSettings.of(10, TIMEOUT), ids, clock,
+        disk, null, true, java.util.Map.of("c", false)));
+    Stats.Topic s = stats(again);
+    assertEquals(1, s.depth(), "the topic still holds what came while it was paused");
+    assertEquals(1, s.channels().get(0).depth());
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(again, "c"), 1);
+    assertEquals(List.of("before"), bodiesOf(c));
+    again.tell(new Topic.SetPaused(false, done.ref()));
+    done.receiveMessage();
+    assertEquals(List.of("while-paused"), bodiesOf(c));
+  }
 }
