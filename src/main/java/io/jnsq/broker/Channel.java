@@ -150,10 +150,6 @@ public final class Channel {
   private static final long READ_AHEAD = 4096;
   private static final int READ_BYTES = 1 << 20;
   private static final long PROGRESS_BYTES = 1 << 20;
-  /** Deferred messages due further ahead than this are saved with their bodies, up to the limits below. */
-  private static final long INLINE_AFTER_MS = 60_000;
-  private static final int INLINE_MAX = 10_000;
-  private static final long INLINE_BYTES = 8L << 20;
   /** Past this many deferred messages the channel stops reading ahead until some come due. */
   private static final int DEFERRED_READ_LIMIT = 100_000;
 
@@ -166,7 +162,7 @@ public final class Channel {
   /** A message this channel holds, with its place in the log (-1 when it was saved with its body). */
   record Held(Message message, long pos, long seq) {}
 
-  private record DeferredEntry(long due, long order, Held held) {}
+  record DeferredEntry(long due, long order, Held held) {}
 
   private static final class Consumer {
     final ClientInfo info;
@@ -259,26 +255,11 @@ public final class Channel {
   private Behavior<Command> opening() {
     if (!start.restore() || !saves) return running();
     TopicLog topicLog = start.log();
-    long nowMs = clock.epochNanos() / 1_000_000L;
     ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       try {
-        CursorFile.State state = CursorFile.load(persistence.storage(), key);
-        List<Held> unfinished = new ArrayList<>();
-        if (state != null) {
-          for (CursorFile.Unfinished u : state.unfinished()) {
-            if (u.body() != null) {
-              unfinished.add(new Held(new Message(u.id(), u.timestamp(), u.attempts(), u.body()), -1, u.seq()));
-              continue;
-            }
-            TopicLog.Batch b = topicLog.readDisk(u.pos(), u.seq(), topicLog.flushedPos(), 1, 64 * 1024);
-            if (!b.entries().isEmpty() && b.entries().get(0).pos() == u.pos()) {
-              TopicLog.Entry e = b.entries().get(0);
-              unfinished.add(new Held(new Message(e.id(), e.timestamp(), u.attempts(), e.body()), e.pos(), e.seq()));
-            }
-          }
-        }
-        return new Restored(state, unfinished, null);
-      } catch (Exception e) {
+        ChannelCheckpoint.Loaded l = ChannelCheckpoint.load(persistence.storage(), key, topicLog);
+        return new Restored(l.state(), l.unfinished(), null);
+      } catch (java.io.IOException | RuntimeException e) {
         return new Restored(null, List.of(), e);
       }
     }, persistence.io()), (restored, error) -> restored != null ? restored : new Restored(null, List.of(), error));
@@ -462,34 +443,8 @@ public final class Channel {
   // ---- saving the cursor ----
 
   private CursorFile.State snapshot() {
-    long nowMs = clock.epochNanos() / 1_000_000L;
-    long now = clock.nanoTime();
-    List<CursorFile.Unfinished> out = new ArrayList<>(inFlight.size() + ready.size() + deferred.size());
-    for (InFlightHeap.Entry e : inFlight.values()) {
-      out.add(unfinished(e.pos, e.seq, e.message, 0));
-    }
-    for (Held h : ready) out.add(unfinished(h.pos(), h.seq(), h.message(), 0));
-    int inline = 0;
-    long inlineBytes = 0;
-    for (DeferredEntry d : deferred) {
-      long dueMs = nowMs + Math.max(0, d.due() - now) / 1_000_000L;
-      Held h = d.held();
-      boolean far = d.due() - now > INLINE_AFTER_MS * 1_000_000L;
-      if (h.pos() < 0 || (far && inline < INLINE_MAX && inlineBytes < INLINE_BYTES)) {
-        Message m = h.message();
-        out.add(new CursorFile.Unfinished(h.pos(), h.seq(), m.attempts(), dueMs, m.id(), m.timestamp(), m.body()));
-        inline++;
-        inlineBytes += m.body().size();
-      } else {
-        out.add(unfinished(h.pos(), h.seq(), h.message(), dueMs));
-      }
-    }
-    return new CursorFile.State(cursor.pos(), cursor.seq(), out);
-  }
-
-  private static CursorFile.Unfinished unfinished(long pos, long seq, Message m, long dueMs) {
-    if (pos < 0) return new CursorFile.Unfinished(pos, seq, m.attempts(), dueMs, m.id(), m.timestamp(), m.body());
-    return CursorFile.Unfinished.at(pos, seq, m.attempts(), dueMs);
+    return ChannelCheckpoint.snapshot(cursor, inFlight.values(), ready, deferred, clock.epochNanos() / 1_000_000L,
+        clock.nanoTime());
   }
 
   /** Saves the cursor on the I/O executor unless a save is running (then the next one follows it). */
@@ -497,8 +452,7 @@ public final class Channel {
     if (!saves || saving) return;
     CursorFile.State state = snapshot();
     long floorPos = state.floorPos();
-    long floorSeq = cursor.seq();
-    for (CursorFile.Unfinished u : state.unfinished()) if (u.body() == null && u.pos() == floorPos) floorSeq = Math.min(floorSeq, u.seq());
+    long floorSeq = ChannelCheckpoint.floorSeq(state);
     saving = true;
     dirty = false;
     long fp = floorPos;
@@ -545,7 +499,7 @@ public final class Channel {
     } else if (!saves) {
       // Nothing is saved: the floor is what is read and not finished, reported for the topic's trimming.
       CursorFile.State state = snapshot();
-      reportProgress(state.floorPos(), cursor.seq());
+      reportProgress(state.floorPos(), ChannelCheckpoint.floorSeq(state));
     }
     return Behaviors.same();
   }
