@@ -217,6 +217,7 @@ public final class Channel {
   private boolean closed;
   private boolean scanning;
   private boolean reading;
+  private boolean readFailing;
   private boolean saving;
   private boolean dirty;
   private String saveError;
@@ -406,11 +407,16 @@ public final class Channel {
   private Behavior<Command> onDiskRead(DiskRead r) {
     reading = false;
     if (r.error() != null) {
-      log.error("channel {}: reading the topic's log failed: {}", key, r.error().toString());
+      if (!readFailing) log.error("channel {}: reading the topic's log failed: {}", key, r.error().toString());
+      readFailing = true;
       persistence.health().tell(new Health.Report("channel " + key, "reading the log failed: " + r.error().getMessage()));
-    } else if (r.fromPos() == cursor.pos()) {
-      take(r.batch());
+      return Behaviors.same();   // tried again with the next change (a FIN, RDY or publish)
     }
+    if (readFailing) {
+      readFailing = false;
+      persistence.health().tell(new Health.Report("channel " + key, saveError));
+    }
+    if (r.fromPos() == cursor.pos()) take(r.batch());
     dispatch();
     return Behaviors.same();
   }

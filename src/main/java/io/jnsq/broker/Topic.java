@@ -554,6 +554,7 @@ public final class Topic {
     for (Publish p : waitingForMemory) p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
     waitingForMemory.clear();
     TopicLog l = topicLog();
+    ActorRef<Done> replyTo = d.replyTo();
     CompletableFuture.runAsync(() -> {
       l.destroy();
       try {
@@ -561,9 +562,8 @@ public final class Topic {
       } catch (java.io.IOException e) {
         log.warn("topic {}: deleting where it was paused failed: {}", name, e.toString());
       }
-    }, persistence.io());
+    }, persistence.io()).whenComplete((ok, error) -> replyTo.tell(Done.getInstance()));   // once its files are gone
     if (meta != null) meta.tell(new MetaChanged(name, paused, Map.of(), true));
-    d.replyTo().tell(Done.getInstance());
     return Behaviors.stopped();
   }
 

@@ -82,6 +82,11 @@ public final class TopicRegistry {
 
   private record TopicTerminated(String name, ActorRef<Topic.Command> ref) implements Command {}
 
+  /** A deleted topic's files are gone (or its deletion timed out). */
+  private record TopicDeleted(String name) implements Command {}
+
+  private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(30);
+
   private record MetaChanged(Topic.MetaChanged change) implements Command {}
 
   private record KnownChannels(String topic, List<String> channels) implements Command {}
@@ -128,6 +133,7 @@ public final class TopicRegistry {
   private ActorRef<ChannelQuery> channelSource;   // null: none (yet)
   private final Map<String, ActorRef<Topics>> watchers = new java.util.HashMap<>();
   private final Map<String, List<GetTopic>> creating = new java.util.HashMap<>();
+  private final Map<String, List<GetTopic>> deleting = new java.util.HashMap<>();
   private long childSeq;
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
@@ -222,6 +228,7 @@ public final class TopicRegistry {
         .onMessage(ListTopics.class, this::onListTopics)
         .onMessage(DeleteTopic.class, this::onDeleteTopic)
         .onMessage(TopicTerminated.class, this::onTopicTerminated)
+        .onMessage(TopicDeleted.class, this::onTopicDeleted)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(MetaChanged.class, this::onMetaChanged)
         .onMessage(KnownChannels.class, this::onKnownChannels)
@@ -244,6 +251,11 @@ public final class TopicRegistry {
   }
 
   private Behavior<Command> onGetTopic(GetTopic get) {
+    List<GetTopic> afterDelete = deleting.get(get.name());
+    if (afterDelete != null) {
+      afterDelete.add(get);   // the deleted topic's files are still going: a new one must not find them
+      return Behaviors.same();
+    }
     ActorRef<Topic.Command> ref = topics.get(get.name());
     if (ref == null && get.create() && !persisted) {
       if (channelSource != null && !isEphemeral(get.name())) {
@@ -297,9 +309,19 @@ public final class TopicRegistry {
 
   private Behavior<Command> onDeleteTopic(DeleteTopic del) {
     ActorRef<Topic.Command> ref = topics.remove(del.name());
-    if (ref != null) ref.tell(new Topic.Delete(ctx.getSystem().<Done>ignoreRef()));
+    if (ref != null) {
+      String name = del.name();
+      deleting.putIfAbsent(name, new ArrayList<>());
+      ctx.ask(Done.class, ref, DELETE_TIMEOUT, Topic.Delete::new, (done, error) -> new TopicDeleted(name));
+    }
     if (meta.remove(del.name()) != null) saveMeta();
     del.replyTo().tell(ref != null);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTopicDeleted(TopicDeleted d) {
+    List<GetTopic> waiting = deleting.remove(d.name());
+    if (waiting != null) for (GetTopic g : waiting) onGetTopic(g);
     return Behaviors.same();
   }
 
