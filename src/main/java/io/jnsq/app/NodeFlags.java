@@ -23,6 +23,8 @@ final class NodeFlags {
   }
 
   static final List<Flag> ALL = List.of(
+      new Flag("bind", "host (IP) for every listener whose own --*-address is not given: TCP, HTTP, HTTPS, lookup"
+          + " TCP and HTTP, admin; e.g. 127.0.0.1 for this machine only (not in nsqd)"),
       new Flag("tcp-address", "host:port where TCP clients connect"),
       new Flag("http-address", "host:port of the HTTP API (empty: no HTTP API)"),
       new Flag("broadcast-address", "name other nodes and clients use to reach this one (empty: the host name)"),
