@@ -35,8 +35,21 @@ class AdminUiTest {
   private static Node a;
   private static Node b;
 
+  /** The browser ui.js starts: $CHROMIUM, else Debian's /usr/bin/chromium (the path ui.js also uses). */
+  static String chromium() {
+    String env = System.getenv("CHROMIUM");
+    String path = env == null || env.isBlank() ? "/usr/bin/chromium" : env;
+    if (!java.nio.file.Files.isExecutable(java.nio.file.Path.of(path))) {
+      throw new IllegalStateException("AdminUiTest needs Chromium at " + path + " and found none: install Debian's"
+          + " package (sudo apt-get install chromium, as .ci/run does), or set CHROMIUM to a Chromium or Chrome"
+          + " executable (playwright-core downloads no browser)");
+    }
+    return path;
+  }
+
   @BeforeAll
   static void cluster() throws Exception {
+    chromium();
     NsqjsClient.ensureInstalled("admin", "playwright-core");
     a = TestNodes.start(Map.of("broadcast-address", "127.0.0.1"));
     var seed = a.cluster().clusterAddress();
