@@ -222,6 +222,8 @@ public final class Node {
           startStatsd(system, settings, httpPort.get());
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
+          // nsqd's INFO lines for topics and channels created and deleted.
+          system.systemActorOf(TopicLog.create(system), "topic-log", Props.empty());
           node.startCluster().thenCompose(c -> node.bindAdmin(sessionSettings.auth())).whenComplete((c, e) -> {
             if (e == null) {
               started.complete(node);
