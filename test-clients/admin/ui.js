@@ -54,6 +54,23 @@ async function main() {
     const channels = await page.$$eval('table[aria-label="Channels"] tbody tr', rows => Object.fromEntries(rows.map(r =>
       [r.dataset.channel, Object.fromEntries([...r.querySelectorAll('td[data-field]')].map(td => [td.dataset.field, td.textContent.trim()]))])));
     print({ event: 'topic', cards: await cards(page), channels });
+    // Rates with few or no readings: the chart says so and the sparklines are flat lines, not dots;
+    // the history lives in sessionStorage and survives a reload.
+    const history = await page.evaluate(() => ({
+      chart: document.querySelector('svg.chart').getAttribute('aria-label'),
+      sparkPoints: [...document.querySelectorAll('svg.spark polyline')].map(p => p.getAttribute('points').trim().split(/\s+/).length),
+      stored: Object.keys(JSON.parse(sessionStorage.getItem('jnsq-rates') || '{}')).length,
+    }));
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('table[aria-label="Channels"]');
+    history.storedAfterReload = await page.evaluate(() => Object.keys(JSON.parse(sessionStorage.getItem('jnsq-rates') || '{}')).length);
+    print({ event: 'history', ...history });
+
+    // The lookup page.
+    await page.goto(`${admin}/lookup`, { waitUntil: 'load' });
+    await page.waitForSelector('main h1');
+    print({ event: 'lookup', heading: await page.$eval('main h1', h => h.textContent.trim()),
+      form: await page.$$eval('#create', f => f.length) });
 
     // The channel page.
     await page.goto(`${admin}/topics/${encodeURIComponent(topic)}/${encodeURIComponent(channel)}`, { waitUntil: 'load' });

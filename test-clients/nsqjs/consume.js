@@ -2,9 +2,10 @@
 // Consumes --topic/--channel with --readers nsqjs Readers (one TCP connection each) and prints one JSON
 // line per message: {"event":"message","reader":n,"body":...,"id":...,"attempts":...}. Exits 0 with a
 // summary line once --expect distinct bodies arrived (every reader FINishes what it gets), or 1 after
-// --timeout seconds. With --no-fin a reader takes --take messages, stops asking for more (RDY 0) and
-// never answers them, so the node must time them out and give them to someone else. With --lookupd
-// host:port the readers find nodes through that nsqlookupd HTTP API (polled every second) instead.
+// --timeout seconds; before it closes, every message it printed has been FINished (see finish()).
+// With --no-fin a reader takes --take messages, stops asking for more (RDY 0) and never answers them,
+// so the node must time them out and give them to someone else. With --lookupd host:port the readers
+// find nodes through that nsqlookupd HTTP API (polled every second) instead.
 const nsq = require('nsqjs')
 const parseArgs = require('./args')
 
@@ -18,10 +19,29 @@ let received = 0
 const perReader = new Array(o.readers).fill(0)
 const readers = []
 
+// Ending is two steps, so nothing it reported is left unanswered: first RDY 0 on every reader (no more
+// deliveries), then, once no message has come for SETTLE_MS (any that were already on the wire are
+// reported and FINished too), the one summary line and CLS. nsqjs writes a FIN when msg.finish() is
+// called; closing in that same tick used to lose the last FINs, so the next run got them again.
+const SETTLE_MS = 300
+let ending = null
+let lastMessageAt = 0
 const finish = (code, why) => {
-  console.log(JSON.stringify({event: 'summary', why, received, distinct: seen.size, perReader}))
-  for (const r of readers) r.close()
-  setTimeout(() => process.exit(code), 100)
+  if (ending) return
+  ending = {code, why}
+  for (const r of readers) r.pause()
+  const settle = () => {
+    if (Date.now() - lastMessageAt < SETTLE_MS) return setTimeout(settle, SETTLE_MS)
+    console.log(JSON.stringify({event: 'summary', why, received, distinct: seen.size, perReader}))
+    let open = readers.length
+    const exit = () => process.exit(code)
+    for (const r of readers) {
+      r.on('nsqd_closed', () => { if (--open <= 0) setTimeout(exit, 50) })
+      r.close()
+    }
+    setTimeout(exit, 2000).unref()
+  }
+  setTimeout(settle, SETTLE_MS)
 }
 setTimeout(() => finish(1, `timed out after ${o.timeout}s`), o.timeout * 1000).unref()
 
@@ -44,6 +64,7 @@ for (let n = 0; n < o.readers; n++) {
   r.on('nsqd_connected', () => console.log(JSON.stringify({event: 'connected', reader: n})))
   r.on('message', (msg) => {
     const body = msg.body.toString()
+    lastMessageAt = Date.now()
     received++
     perReader[n]++
     console.log(JSON.stringify({event: 'message', reader: n, body, id: msg.id, attempts: msg.attempts}))

@@ -3,7 +3,14 @@
 'use strict';
 
 const HISTORY = 60;                 // points kept per rate series
-const series = new Map();           // key -> {last: {count, at}, rates: []}
+const MAX_SERIES = 400;             // series kept for the session; the least recently updated go first
+// Under --admin-base-path every link, asset and API call goes below it; the server fills both in.
+const meta = name => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
+const BASE = meta('jnsq-base-path').startsWith('{{') ? '' : meta('jnsq-base-path');
+const IS_ADMIN = meta('jnsq-is-admin') !== 'false';
+// key -> {last: {count, at}, rates: []}: kept in sessionStorage, so a reload or a new page of this
+// tab goes on with the history instead of starting empty (no graphite needed).
+const series = loadSeries();
 let timer = null;
 let generation = 0;                 // bumped on navigation so late answers of an old page are dropped
 
@@ -32,42 +39,72 @@ function nanos(ns) {
 }
 const enc = encodeURIComponent;
 
+function loadSeries() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem('jnsq-rates') || '{}');
+    const m = new Map();
+    for (const [k, v] of Object.entries(saved)) {
+      if (Array.isArray(v.rates)) m.set(k, { last: null, rates: v.rates.filter(Number.isFinite).slice(-HISTORY), lastCount: v.lastCount, lastWall: v.lastWall });
+    }
+    return m;
+  } catch (e) {
+    return new Map();
+  }
+}
+
+function saveSeries() {
+  while (series.size > MAX_SERIES) series.delete(series.keys().next().value);
+  const out = {};
+  for (const [k, s] of series) out[k] = { rates: s.rates, lastCount: s.last ? s.last.count : s.lastCount, lastWall: s.last ? s.last.wall : s.lastWall };
+  try { sessionStorage.setItem('jnsq-rates', JSON.stringify(out)); } catch (e) { /* storage full: keep it in memory only */ }
+}
+
 /** Records a counter reading for key and returns the rate since the last one (null on the first). */
 function rate(key, count) {
   const now = performance.now();
+  const wall = Date.now();
   let s = series.get(key);
-  if (!s) { s = { last: null, rates: [] }; series.set(key, s); }
+  if (!s) { s = { last: null, rates: [] }; } else series.delete(key);
+  series.set(key, s);   // most recently updated last
+  // After a reload the last reading comes from storage, with wall-clock time.
+  const last = s.last || (s.lastCount != null && s.lastWall ? { count: s.lastCount, at: now - (wall - s.lastWall), wall: s.lastWall } : null);
   let r = null;
-  if (s.last && now > s.last.at && count >= s.last.count) {
-    r = (count - s.last.count) * 1000 / (now - s.last.at);
+  if (last && now > last.at && count >= last.count) {
+    r = (count - last.count) * 1000 / (now - last.at);
     s.rates.push(r);
     if (s.rates.length > HISTORY) s.rates.shift();
   }
-  s.last = { count, at: now };
+  s.last = { count, at: now, wall };
   return r;
 }
 
 function points(values, w, h, pad = 2) {
+  // Fewer than two readings, or none above zero, draw a flat line at zero across the width: idle, not broken.
+  if (values.length < 2) values = [0, 0];
   const max = Math.max(1, ...values);
-  const step = values.length > 1 ? (w - 2 * pad) / (HISTORY - 1) : 0;
-  const x0 = w - pad - step * (values.length - 1);
+  const step = (w - 2 * pad) / Math.max(1, values.length - 1);
+  const x0 = pad;
   return values.map((v, i) => `${(x0 + i * step).toFixed(1)},${(h - pad - (v / max) * (h - 2 * pad)).toFixed(1)}`).join(' ');
 }
 
 /** A sparkline of the key's rate history. */
 function spark(key) {
   const rates = series.get(key)?.rates ?? [];
-  return `<svg class="spark" width="90" height="22" role="img" aria-label="message rate over the last ${rates.length} refreshes">` +
-    `<polyline points="${points(rates, 90, 22)}"/></svg>`;
+  const idle = !rates.some(r => r > 0);
+  return `<svg class="spark${idle ? ' idle' : ''}" width="90" height="22" role="img" aria-label="message rate over the last ${rates.length} refreshes${idle ? ': idle' : ''}">` +
+    `<line class="base" x1="2" y1="20" x2="88" y2="20"/><polyline points="${points(rates, 90, 22)}"/></svg>`;
 }
 
 /** A larger chart of the key's rate history with its peak marked. */
 function chart(key, label) {
   const rates = series.get(key)?.rates ?? [];
   const max = Math.max(0, ...rates);
-  return `<svg class="chart" width="480" height="110" role="img" aria-label="${esc(label)}">` +
-    `<line x1="0" y1="108" x2="480" y2="108"/><text x="2" y="10">${esc(label)}: peak ${fmtRate(max)}</text>` +
-    `<polyline points="${points(rates, 480, 110, 14)}"/></svg>`;
+  const idle = max === 0;
+  const text = rates.length < 2 ? `${label}: waiting for a second reading` : idle ? `${label}: idle (0/s over the last ${rates.length} readings)`
+    : `${label}: peak ${fmtRate(max)}, now ${fmtRate(rates[rates.length - 1])}`;
+  return `<svg class="chart${idle ? ' idle' : ''}" width="480" height="110" role="img" aria-label="${esc(text)}">` +
+    `<line x1="14" y1="96" x2="466" y2="96"/><text x="14" y="10">${esc(text)}</text>` +
+    `<text x="2" y="99">0</text><polyline points="${points(rates, 480, 110, 14)}"/></svg>`;
 }
 
 function setStatus(text, kind = 'error') {
@@ -89,7 +126,7 @@ async function api(path, options = {}) {
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    res = await fetch(BASE + path, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   } catch (e) {
     throw new ApiError(0, 'this node did not answer (' + e.message + ')');
   }
@@ -121,6 +158,7 @@ function confirmAction(text) {
 
 /** Runs a confirmed action; on 401/403 asks for a secret once and retries. */
 async function act(text, path, method, body) {
+  if (!IS_ADMIN) { setStatus('Only the admin users (--admin-user) may do that.'); return; }
   if (!(await confirmAction(text))) return;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -142,9 +180,9 @@ function card(label, value, field) {
   return `<div class="card"><div class="label">${esc(label)}</div><div class="value" data-field="${esc(field)}">${value}</div></div>`;
 }
 function pausedBadge(p) { return p ? ' <span class="badge paused">paused</span>' : ''; }
-function topicLink(t) { return `<a href="/topics/${enc(t)}">${esc(t)}</a>`; }
-function channelLink(t, c) { return `<a href="/topics/${enc(t)}/${enc(c)}">${esc(c)}</a>`; }
-function nodeLink(n) { return `<a href="/nodes/${enc(n)}">${esc(n)}</a>`; }
+function topicLink(t) { return `<a href="${BASE}/topics/${enc(t)}">${esc(t)}</a>`; }
+function channelLink(t, c) { return `<a href="${BASE}/topics/${enc(t)}/${enc(c)}">${esc(c)}</a>`; }
+function nodeLink(n) { return `<a href="${BASE}/nodes/${enc(n)}">${esc(n)}</a>`; }
 
 async function clusterPage(main) {
   const [nodes, topics] = await Promise.all([api('/api/nodes'), api('/api/topics')]);
@@ -174,12 +212,16 @@ function nodesTable(nodes, now) {
 async function topicsTable() {
   const summary = await api('/api/summary');
   if (!summary.topics.length) return '<p class="muted">No topics yet.</p>';
-  let html = `<table aria-label="Topics"><thead><tr><th scope="col">Topic</th><th scope="col">Depth</th><th scope="col">Messages</th>` +
+  let html = `<table aria-label="Topics"><thead><tr><th scope="col">Topic</th>` +
+    `<th scope="col" title="messages at the topic, not yet handed to its channels (nsqadmin's topic depth)">Depth</th>` +
+    `<th scope="col" title="messages the topic's channels hold, summed over channels and nodes">In channels</th>` +
+    `<th scope="col" title="the deepest channel's backlog">Deepest channel</th><th scope="col">Messages</th>` +
     `<th scope="col">Rate</th><th scope="col">Channels</th><th scope="col">Nodes</th><th scope="col" class="text">Trend</th></tr></thead><tbody>`;
   for (const s of summary.topics) {
     const t = s.topic_name;
     const r = rate('topic:' + t, s.message_count);
     html += `<tr data-topic="${esc(t)}"><td>${topicLink(t)}${pausedBadge(s.paused)}</td><td data-field="depth">${fmt(s.depth)}</td>` +
+      `<td data-field="channel_depth">${fmt(s.channel_depth)}</td><td data-field="max_channel_depth">${fmt(s.max_channel_depth)}</td>` +
       `<td data-field="message_count">${fmt(s.message_count)}</td><td>${fmtRate(r)}</td><td>${int(s.channel_count)}</td>` +
       `<td>${int(s.node_count)}</td><td class="text">${spark('topic:' + t)}</td></tr>`;
   }
@@ -191,19 +233,16 @@ async function topicsPage(main) {
     `<form class="inline" id="create" aria-label="Create a topic or channel"><label>Topic <input name="topic" required pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label>` +
     `<label>Channel (optional) <input name="channel" pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label><button>Create</button></form><br>` +
     await topicsTable();
-  document.getElementById('create').addEventListener('submit', e => {
-    e.preventDefault();
-    const f = new FormData(e.target);
-    const topic = f.get('topic'), channel = f.get('channel');
-    act(`Create ${channel ? `channel ${channel} of topic ${topic}` : `topic ${topic}`} on this node?`, '/api/topics', 'POST', { topic, channel });
-  });
+  document.getElementById('create').addEventListener('submit', createSubmitted);
 }
 
 async function topicPage(main, topic) {
   const s = await api('/api/topics/' + enc(topic));
   const r = rate('topic:' + topic, s.message_count);
   let html = `<h1>Topic ${esc(topic)}${pausedBadge(s.paused)}</h1><div class="cards">` +
-    card('Depth', fmt(s.depth), 'depth') + card('In memory', fmt(s.memory_depth), 'memory_depth') +
+    card('Depth', fmt(s.depth), 'depth') +
+    card('In channels', fmt(s.channels.reduce((sum, c) => sum + (Number(c.depth) || 0), 0)), 'channel_depth') +
+    card('In memory', fmt(s.memory_depth), 'memory_depth') +
     card('On disk', fmt(s.backend_depth), 'backend_depth') + card('Messages', fmt(s.message_count), 'message_count') +
     card('Rate', fmtRate(r), 'rate') + `</div>${chart('topic:' + topic, 'messages/s')}` +
     `<div class="actions">` +
@@ -371,6 +410,45 @@ async function nodePage(main, node) {
   main.innerHTML = html + '</tbody></table>';
 }
 
+/**
+ * nsqadmin's lookup page: what the cluster's lookup knows that no node has any more (topics and
+ * channels registered, then left behind), with a way to delete them, and a form to create one.
+ */
+async function lookupPage(main) {
+  const [all, inactive] = await Promise.all([api('/api/topics'), api('/api/topics?inactive=true')]);
+  const left = Object.entries(inactive.topics || {});
+  let html = `<h1>Lookup</h1><p class="muted">Every node answers nsqlookupd's API from the cluster's replicated lookup state: ` +
+    `${fmt(all.topics.length)} topic(s) known.</p>`;
+  html += `<form class="inline" id="create" aria-label="Create a topic or channel"><label>Topic <input name="topic" required pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label>` +
+    `<label>Channel (optional) <input name="channel" pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?"></label><button>Create</button></form>`;
+  html += '<h2>Inactive topics and channels</h2>';
+  if (!left.length) html += '<p class="muted">None: every topic lookup knows is on some node.</p>';
+  else {
+    html += `<table aria-label="Inactive topics"><thead><tr><th scope="col">Topic</th><th scope="col" class="text">Channels</th>` +
+      `<th scope="col" class="text">Lookup</th></tr></thead><tbody>`;
+    for (const [t, channels] of left) {
+      html += `<tr data-topic="${esc(t)}"><td>${esc(t)}</td><td class="text">${(channels || []).map(c =>
+        `${esc(c)} <button class="small" data-delete-lookup="${esc(t)}" data-channel="${esc(c)}">Delete</button>`).join(' ') || '–'}</td>` +
+        `<td class="text"><button class="small danger" data-delete-lookup="${esc(t)}">Delete topic</button></td></tr>`;
+    }
+    html += '</tbody></table>';
+  }
+  main.innerHTML = html;
+  main.querySelectorAll('[data-delete-lookup]').forEach(b => b.onclick = () => {
+    const t = b.dataset.deleteLookup, c = b.dataset.channel;
+    act(c ? `Delete channel ${c} of topic ${t} from lookup?` : `Delete topic ${t} from lookup?`,
+      '/api/topics/' + enc(t) + (c ? '/' + enc(c) : ''), 'DELETE');
+  });
+  main.querySelector('#create').addEventListener('submit', createSubmitted);
+}
+
+function createSubmitted(e) {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const topic = f.get('topic'), channel = f.get('channel');
+  act(`Create ${channel ? `channel ${channel} of topic ${topic}` : `topic ${topic}`} on this node?`, '/api/topics', 'POST', { topic, channel });
+}
+
 async function counterPage(main) {
   const c = await api('/api/counter');
   let total = 0;
@@ -383,7 +461,8 @@ async function counterPage(main) {
 // ------------------------------------------------------------------ routing
 
 function route() {
-  const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const path = location.pathname.startsWith(BASE + '/') ? location.pathname.slice(BASE.length) : location.pathname;
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return clusterPage;
   if (parts[0] === 'topics' && parts.length === 1) return topicsPage;
   if (parts[0] === 'topics' && parts.length === 2) return main => topicPage(main, parts[1]);
@@ -391,7 +470,8 @@ function route() {
   if (parts[0] === 'nodes' && parts.length === 1) return nodesPage;
   if (parts[0] === 'nodes' && parts.length === 2) return main => nodePage(main, parts[1]);
   if (parts[0] === 'counter') return counterPage;
-  return main => { main.innerHTML = '<h1>Not found</h1><p>There is no such page. <a href="/">Back to the cluster</a>.</p>'; };
+  if (parts[0] === 'lookup' && parts.length === 1) return lookupPage;
+  return main => { main.innerHTML = `<h1>Not found</h1><p>There is no such page. <a href="${BASE}/">Back to the cluster</a>.</p>`; };
 }
 
 async function refresh() {
@@ -404,10 +484,11 @@ async function refresh() {
   if (!busy) {
     try {
       await route()(main);
+      saveSeries();
       if (document.getElementById('status').className === 'error') setStatus('');
     } catch (e) {
       if (mine !== generation) return;
-      if (e.status === 404) main.innerHTML = `<h1>Not found</h1><p>${esc(e.message)}: it may have been deleted. <a href="/topics">All topics</a>.</p>`;
+      if (e.status === 404) main.innerHTML = `<h1>Not found</h1><p>${esc(e.message)}: it may have been deleted. <a href="${BASE}/topics">All topics</a>.</p>`;
       else setStatus(`Could not load this page: ${e.message}`);
     }
   }
@@ -431,6 +512,7 @@ document.addEventListener('click', e => {
 });
 window.addEventListener('popstate', () => { generation++; refresh(); });
 document.addEventListener('DOMContentLoaded', () => {
+  if (!IS_ADMIN) document.body.classList.add('readonly');
   document.getElementById('refresh').addEventListener('change', () => refresh());
   refresh();
 });

@@ -103,6 +103,11 @@ public final class Main {
     Node node;
     try {
       Config config = Node.loadConfig(file == null ? null : Path.of(file), overrides);
+      String problem = Listeners.firstProblem(io.jnsq.config.NodeSettings.fromConfig(config));
+      if (problem != null) {
+        System.err.println("jnsq: cannot start: " + problem);
+        return 1;
+      }
       node = Node.start(config).toCompletableFuture().join();
     } catch (RuntimeException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;

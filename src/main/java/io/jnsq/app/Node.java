@@ -229,6 +229,8 @@ public final class Node {
           startStatsd(system, settings, httpPort.get());
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
+          // nsqd's INFO lines for topics and channels created and deleted.
+          system.systemActorOf(TopicLog.create(system), "topic-log", Props.empty());
           node.startCluster().thenCompose(c -> node.bindAdmin(sessionSettings.auth())).whenComplete((c, e) -> {
             if (e == null) {
               started.complete(node);
@@ -305,7 +307,7 @@ public final class Node {
       // This node as a cluster member (its id marks it as one, so the caller's credentials may go to it).
       ClusterNode c = cluster;
       return producer(c == null ? "pekko://" + ClusterNode.SYSTEM + "@self" : c.clusterAddress().toString());
-    }, settings.httpClientRequestTimeout(), auth);
+    }, settings.httpClientRequestTimeout(), auth, adminOptions());
     return Http.get(system).newServerAt(settings.adminHttpAddress().host(), settings.adminHttpAddress().port())
         .bind(api.route())
         .thenApply(b -> {
@@ -315,6 +317,22 @@ public final class Node {
               () -> b.unbind().thenApply(x -> Done.getInstance()));
           return Done.getInstance();
         });
+  }
+
+  /** nsqadmin's flags, and this node's TLS settings for reading nodes that refuse plain HTTP. */
+  private AdminApi.Options adminOptions() {
+    javax.net.ssl.SSLContext tls = null;
+    if (!settings.tlsCert().isEmpty()) {
+      try {
+        // No client-auth policy here: this context is only a client (its certificate, the root CA as trust).
+        tls = io.jnsq.tcp.TlsContexts.load(settings.tlsCert(), settings.tlsKey(), settings.tlsRootCaFile(), "",
+            settings.tlsMinVersion()).context();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return new AdminApi.Options(settings.adminBasePath(), settings.adminNotificationHttpEndpoint(),
+        settings.adminAclHttpHeader(), settings.adminUsers(), tls);
   }
 
   /** This node as lookup describes it: broadcast address, host name, its TCP and HTTP ports. */

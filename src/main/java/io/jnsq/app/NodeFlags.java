@@ -23,6 +23,8 @@ final class NodeFlags {
   }
 
   static final List<Flag> ALL = List.of(
+      new Flag("bind", "host (IP) for every listener whose own --*-address is not given: TCP, HTTP, HTTPS, lookup"
+          + " TCP and HTTP, admin; e.g. 127.0.0.1 for this machine only (not in nsqd)"),
       new Flag("tcp-address", "host:port where TCP clients connect"),
       new Flag("http-address", "host:port of the HTTP API (empty: no HTTP API)"),
       new Flag("broadcast-address", "name other nodes and clients use to reach this one (empty: the host name)"),
@@ -70,6 +72,14 @@ final class NodeFlags {
       new Flag("lookup-http-address", "host:port of nsqlookupd's HTTP API, served from the cluster (empty: off)"),
       new Flag("lookup-tcp-address", "host:port of nsqlookupd's TCP protocol, where nsqd processes register (empty: off)"),
       new Flag("admin-http-address", "host:port of the admin UI and nsqadmin's /api, showing the whole cluster (empty: off)"),
+      new Flag("admin-base-path", "URL path prefix the admin UI and its /api are served under, e.g. /nsqadmin"
+          + " behind a proxy (nsqadmin's --base-path)"),
+      new Flag("admin-notification-http-endpoint", "URL that each admin action is POSTed to as nsqadmin's JSON"
+          + " (nsqadmin's --notification-http-endpoint; empty: none)"),
+      new Flag("admin-acl-http-header", "request header that names the user, as an auth proxy sets it"
+          + " (nsqadmin's --acl-http-header)"),
+      new Flag("admin-user", "a user (by --admin-acl-http-header) allowed to act in the admin UI (repeatable;"
+          + " none: everyone; nsqadmin's --admin-user)", Kind.STRINGS),
       new Flag("lookupd-tcp-address", "an external nsqlookupd (host:port) to register with, as nsqd does (repeatable)",
           Kind.STRINGS),
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),

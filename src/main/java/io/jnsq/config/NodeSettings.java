@@ -53,6 +53,10 @@ public record NodeSettings(
     HostPort lookupHttpAddress,   // null: no lookup HTTP API
     HostPort lookupTcpAddress,    // null: no lookup TCP server
     HostPort adminHttpAddress,    // null: no admin UI
+    String adminBasePath,         // "" for the root, else "/prefix" without a trailing slash
+    String adminNotificationHttpEndpoint,
+    String adminAclHttpHeader,
+    List<String> adminUsers,
     List<String> lookupdTcpAddresses,
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout,
@@ -117,6 +121,10 @@ public record NodeSettings(
         c.getString("lookup-http-address").isBlank() ? null : HostPort.parse(c.getString("lookup-http-address")),
         c.getString("lookup-tcp-address").isBlank() ? null : HostPort.parse(c.getString("lookup-tcp-address")),
         c.getString("admin-http-address").isBlank() ? null : HostPort.parse(c.getString("admin-http-address")),
+        basePath(c.getString("admin-base-path")),
+        c.getString("admin-notification-http-endpoint").trim(),
+        c.getString("admin-acl-http-header").trim(),
+        List.copyOf(c.getStringList("admin-user")),
         List.copyOf(c.getStringList("lookupd-tcp-address")),
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"),
@@ -128,6 +136,18 @@ public record NodeSettings(
         positive(c.getDuration("statsd-interval"), "statsd-interval"),
         c.getBoolean("statsd-mem-stats"),
         packetSize(c.getInt("statsd-udp-packet-size")));
+  }
+
+  /** "/" and "" are the root (""); "/x/" and "x" become "/x". */
+  private static String basePath(String p) {
+    String trimmed = p.trim();
+    while (trimmed.endsWith("/")) trimmed = trimmed.substring(0, trimmed.length() - 1);
+    if (trimmed.isEmpty()) return "";
+    if (!trimmed.startsWith("/")) trimmed = "/" + trimmed;
+    if (!trimmed.matches("(/[A-Za-z0-9._~-]+)+")) {
+      throw new IllegalArgumentException("--admin-base-path must be a path such as /nsqadmin, got \"" + p + "\"");
+    }
+    return trimmed;
   }
 
   /** Room for at least one line of a push, and no more than a UDP datagram carries. */

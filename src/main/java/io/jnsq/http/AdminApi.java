@@ -53,7 +53,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 public final class AdminApi {
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final Duration ASK = Duration.ofSeconds(5);
-  private static final Set<String> PAGES = Set.of("/", "/topics", "/nodes", "/counter");
+  private static final Set<String> PAGES = Set.of("/", "/topics", "/nodes", "/counter", "/lookup");
   private static final Set<String> ACTIONS = Set.of("pause", "unpause", "empty");
 
   private final ActorSystem<?> system;
@@ -61,7 +61,18 @@ public final class AdminApi {
   private final Supplier<Registry.Producer> self;
   private final ClusterStats cluster;
   private final HttpAuth auth;   // null: auth is off
+  private final Options options;
   private final Endpoints endpoints = new Endpoints();
+
+  /**
+   * nsqadmin's own flags: the path prefix ("" for the root), the URL every action is reported to ("": none),
+   * the header an auth proxy names the user in, the users who may act (empty: everyone), and the TLS
+   * context to read nodes that refuse plain HTTP with (null: the node has no TLS).
+   */
+  public record Options(String basePath, String notificationEndpoint, String aclHttpHeader, List<String> adminUsers,
+      javax.net.ssl.SSLContext tls) {
+    public static final Options DEFAULT = new Options("", "", "X-Forwarded-User", List.of(), null);
+  }
 
   /**
    * {@code lookup} is this node's lookup state (null while its cluster membership restarts); {@code self}
@@ -69,12 +80,13 @@ public final class AdminApi {
    * when auth is off.
    */
   public AdminApi(ActorSystem<?> system, Supplier<ActorRef<LookupState.Command>> lookup, Supplier<Registry.Producer> self,
-      Duration upstreamTimeout, io.jnsq.auth.AuthServers authServers) {
+      Duration upstreamTimeout, io.jnsq.auth.AuthServers authServers, Options options) {
     this.system = system;
+    this.options = options;
     this.auth = authServers == null ? null : new HttpAuth(authServers);
     this.lookup = lookup;
     this.self = self;
-    this.cluster = new ClusterStats(system, upstreamTimeout);
+    this.cluster = new ClusterStats(system, upstreamTimeout, options.tls());
     endpoints.put("/ping", new Endpoint(Endpoints.GET, c -> done(Responses.textPlain("OK"))));
     endpoints.put("/api/topics", new Endpoint(Set.of(HttpMethods.GET, HttpMethods.POST),
         c -> c.request().method().equals(HttpMethods.GET) ? topics(c) : create(c)));
@@ -91,12 +103,34 @@ public final class AdminApi {
    * A POST must say its body is JSON (as the UI's do): a page on another site can send a form POST
    * without asking, but not one with this content type, so browsers cannot be made to act for it.
    */
-  private CompletionStage<HttpResponse> guarded(HttpRequest req) {
+  private CompletionStage<HttpResponse> guarded(HttpRequest original) {
+    HttpRequest req = original;
+    String base = options.basePath();
+    if (!base.isEmpty()) {
+      String path = req.getUri().path();
+      if (path.equals(base)) {
+        return done(HttpResponse.create().withStatus(StatusCodes.MOVED_PERMANENTLY)
+            .addHeader(org.apache.pekko.http.javadsl.model.headers.Location.create(base + "/")));
+      }
+      if (!path.startsWith(base + "/")) return done(Responses.notFound("NOT_FOUND"));
+      req = req.withUri(req.getUri().path(path.substring(base.length())));
+    }
+    boolean acting = req.method().equals(HttpMethods.POST) || req.method().equals(HttpMethods.DELETE);
+    if (acting && req.getUri().path().startsWith("/api/") && !isAdmin(req)) {
+      return done(Responses.error(StatusCodes.FORBIDDEN, "FORBIDDEN"));
+    }
     boolean json = req.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
     if (req.method().equals(HttpMethods.POST) && !json && req.getUri().path().startsWith("/api/")) {
       return done(Responses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "CONTENT_TYPE_NOT_JSON"));
     }
     return endpoints.handle(req, this::dynamic);
+  }
+
+  /** nsqadmin's rule: with --admin-user set, only a request whose ACL header names one of them may act. */
+  private boolean isAdmin(HttpRequest req) {
+    if (options.adminUsers().isEmpty()) return true;
+    String user = req.getHeader(options.aclHttpHeader()).map(HttpHeader::value).orElse("");
+    return options.adminUsers().contains(user);
   }
 
   /** A path segment as sent, percent-decoded ("#ephemeral" arrives as %23ephemeral); null when malformed. */
@@ -115,7 +149,7 @@ public final class AdminApi {
   /** Paths with names in them: the UI's pages, its assets, and the API's topics, channels and nodes. */
   private Endpoint dynamic(String path) {
     if (PAGES.contains(path) || path.startsWith("/topics/") || path.startsWith("/nodes/")) {
-      return new Endpoint(Endpoints.GET, c -> done(asset("index.html")));
+      return new Endpoint(Endpoints.GET, c -> done(page(c.request())));
     }
     if (path.startsWith("/static/")) return new Endpoint(Endpoints.GET, c -> done(asset(path.substring("/static/".length()))));
     if (path.startsWith("/api/nodes/")) {
@@ -159,6 +193,20 @@ public final class AdminApi {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The page, with its base path (links, assets and API calls go under it) and whether this caller may
+   * act (the page then offers the actions) filled in, as nsqadmin's index handler does.
+   */
+  private HttpResponse page(HttpRequest req) {
+    Optional<byte[]> found = ASSETS.computeIfAbsent("index.html", AdminApi::load);
+    if (found.isEmpty()) return Responses.notFound("NOT_FOUND");
+    String html = new String(found.get(), java.nio.charset.StandardCharsets.UTF_8)
+        .replace("{{BASE_PATH}}", options.basePath())
+        .replace("{{IS_ADMIN}}", String.valueOf(isAdmin(req)));
+    return HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.TEXT_HTML_UTF8, html))
+        .addHeader(CacheControl.create(CacheDirectives.NO_CACHE));
   }
 
   private static HttpResponse asset(String name) {
@@ -381,6 +429,16 @@ public final class AdminApi {
         ObjectNode x = list.addObject();
         x.put("topic_name", topic);
         for (String f : List.of("depth", "memory_depth", "backend_depth", "message_count")) x.put(f, all.path(f).asLong());
+        // Channel-aware: what the topic's channels hold besides the topic's own queue (nsqadmin's "depth"
+        // of a topic is only the latter, which is 0 once every message went to the channels).
+        long inChannels = 0;
+        long deepest = 0;
+        for (JsonNode ch : all.path("channels")) {
+          inChannels += ch.path("depth").asLong();
+          deepest = Math.max(deepest, ch.path("depth").asLong());
+        }
+        x.put("channel_depth", inChannels);
+        x.put("max_channel_depth", deepest);
         x.put("channel_count", all.path("channels").size());
         x.put("node_count", perNode.size());
         x.put("paused", all.path("paused").asBoolean());
@@ -502,6 +560,71 @@ public final class AdminApi {
 
   private static String who(Call c) { return HttpAuth.remoteIp(c.request()); }
 
+  /**
+   * With --admin-notification-http-endpoint, POSTs nsqadmin's record of an action there, in the
+   * background: action, topic, channel and node (when there is one), Unix time, user, the caller's
+   * address and user agent, the request's URL and this host's name. A failure is logged, never retried.
+   */
+  private void notifyAction(String action, String topic, String channel, String node, Call c) {
+    if (options.notificationEndpoint().isEmpty()) return;
+    HttpRequest req = c.request();
+    ObjectNode a = Responses.JSON.createObjectNode();
+    a.put("action", action);
+    a.put("topic", topic);
+    if (channel != null && !channel.isEmpty()) a.put("channel", channel);
+    if (!node.isEmpty()) a.put("node", node);
+    a.put("timestamp", System.currentTimeMillis() / 1000);
+    String user = user(req);
+    if (!user.isEmpty()) a.put("user", user);
+    a.put("remote_ip", HttpAuth.remoteIp(req));
+    a.put("user_agent", req.getHeader("User-Agent").map(HttpHeader::value).orElse(""));
+    boolean https = req.getHeader("X-Scheme").map(h -> h.value().equals("https")).orElse(false)
+        || req.getUri().getScheme().equals("https");
+    String host = req.getHeader("Host").map(HttpHeader::value).orElse(req.getUri().host().address());
+    String query = req.getUri().rawQueryString().map(q -> "?" + q).orElse("");
+    a.put("url", (https ? "https" : "http") + "://" + host + options.basePath() + req.getUri().path() + query);
+    a.put("via", hostname());
+    HttpRequest post;
+    try {
+      post = HttpRequest.POST(options.notificationEndpoint())
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, a.toString()));
+    } catch (RuntimeException badUrl) {
+      log.warn("admin: --admin-notification-http-endpoint {} is no URL: {}", options.notificationEndpoint(), badUrl.getMessage());
+      return;
+    }
+    org.apache.pekko.http.javadsl.Http.get(system).singleRequest(post).whenComplete((r, e) -> {
+      if (e != null) {
+        log.warn("admin: notifying {} of {} failed: {}", options.notificationEndpoint(), action, ClusterStats.describe(e));
+      } else {
+        if (!r.status().isSuccess()) log.warn("admin: {} answered {} to the {} notification", options.notificationEndpoint(), r.status(), action);
+        r.discardEntityBytes(system);
+      }
+    });
+  }
+
+  /** The user an auth proxy named in the ACL header, else the user of HTTP basic auth (nsqadmin's), else "". */
+  private String user(HttpRequest req) {
+    String proxied = req.getHeader(options.aclHttpHeader()).map(HttpHeader::value).orElse("");
+    if (!proxied.isEmpty()) return proxied;
+    String authz = req.getHeader("Authorization").map(HttpHeader::value).orElse("");
+    if (!authz.startsWith("Basic ")) return "";
+    try {
+      String pair = new String(java.util.Base64.getDecoder().decode(authz.substring(6).trim()), java.nio.charset.StandardCharsets.UTF_8);
+      int colon = pair.indexOf(':');
+      return colon < 0 ? "" : pair.substring(0, colon);
+    } catch (IllegalArgumentException notBase64) {
+      return "";
+    }
+  }
+
+  private static String hostname() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "";
+    }
+  }
+
   /** With auth on, what lookup alone changes needs the same grant a direct call would: null when allowed. */
   private CompletionStage<HttpResponse> refusal(Call c, String topic, String channel) {
     if (auth == null) return CompletableFuture.completedFuture(null);
@@ -525,6 +648,7 @@ public final class AdminApi {
       return first.thenApply(u -> {
         if (!u.ok()) return u.status() == 0 ? upstreamError(u.problem()) : passOn(u);
         log.info("admin: created {}{} on {} (request from {})", topic, channel.isEmpty() ? "" : "/" + channel, me.node(), who(c));
+        notifyAction(channel.isEmpty() ? "create_topic" : "create_channel", topic, channel, "", c);
         return ok(Responses.JSON.createObjectNode(), List.of());
       });
     });
@@ -546,6 +670,7 @@ public final class AdminApi {
           if (r.status().isSuccess()) {
             log.info("admin: {} {}{} on {} node(s) (request from {})", action, topic, channel == null ? "" : "/" + channel,
                 ps.size(), who(c));
+            notifyAction(action + (channel == null ? "_topic" : "_channel"), topic, channel, "", c);
           }
           return r;
         });
@@ -576,6 +701,7 @@ public final class AdminApi {
           if (r.status().isSuccess()) {
             log.info("admin: deleted {}{} on {} node(s) (request from {})", topic, channel == null ? "" : "/" + channel,
                 ps.size(), who(c));
+            notifyAction(channel == null ? "delete_topic" : "delete_channel", topic, channel, "", c);
           }
           return r;
         });
@@ -597,6 +723,7 @@ public final class AdminApi {
             ASK, system.scheduler());
         return r.thenApply(d -> {
           log.info("admin: tombstoned topic {} on node {} (request from {})", topic, node, who(c));
+          notifyAction("tombstone_topic_producer", topic, "", node, c);
           return ok(Responses.JSON.createObjectNode(), List.of());
         });
       });

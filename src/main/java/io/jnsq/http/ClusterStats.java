@@ -52,11 +52,16 @@ final class ClusterStats {
   private final ActorSystem<?> system;
   private final Materializer materializer;
   private final Duration timeout;
+  private final org.apache.pekko.http.javadsl.HttpsConnectionContext https;   // null: this node has no TLS
+  /** Nodes that turned plain HTTP away with TLS_REQUIRED, and the HTTPS port they named. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> httpsPorts = new java.util.concurrent.ConcurrentHashMap<>();
 
-  ClusterStats(ActorSystem<?> system, Duration timeout) {
+  /** {@code tls}: the node's own TLS settings (its certificate as client certificate, its root CA as trust), or null. */
+  ClusterStats(ActorSystem<?> system, Duration timeout, javax.net.ssl.SSLContext tls) {
     this.system = system;
     this.materializer = Materializer.matFromSystem(system);
     this.timeout = timeout;
+    this.https = tls == null ? null : org.apache.pekko.http.javadsl.ConnectionContext.httpsClient(tls);
   }
 
   /**
@@ -64,15 +69,37 @@ final class ClusterStats {
    * cluster: anyone who can reach the lookup TCP port can register an "nsqd" at any address.
    */
   CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth) {
+    Integer securePort = https == null ? null : httpsPorts.get(p.node());
+    return call(p, method, pathAndQuery, auth, securePort).thenCompose(u -> {
+      // A node under --tls-required answers plain HTTP with 403 TLS_REQUIRED and its HTTPS port: ask
+      // again there, with this node's TLS settings, and go there directly from now on.
+      if (https == null || u.status() != 403 || !u.body().contains("TLS_REQUIRED")) return CompletableFuture.completedFuture(u);
+      int port;
+      try {
+        port = Responses.JSON.readTree(u.body()).path("https_port").asInt(0);
+      } catch (Exception notJson) {
+        port = 0;
+      }
+      if (port <= 0 || port > 65535 || (securePort != null && securePort == port)) return CompletableFuture.completedFuture(u);
+      httpsPorts.put(p.node(), port);
+      return call(p, method, pathAndQuery, auth, port);
+    });
+  }
+
+  /** One call: over plain HTTP to the producer's HTTP port, or over HTTPS to {@code securePort}. */
+  private CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth,
+      Integer securePort) {
     HttpRequest req;
     try {
-      String url = "http://" + hostForUrl(p.broadcastAddress()) + ":" + p.httpPort() + pathAndQuery;
+      String url = (securePort == null ? "http://" : "https://") + hostForUrl(p.broadcastAddress()) + ":"
+          + (securePort == null ? p.httpPort() : securePort) + pathAndQuery;
       req = HttpRequest.create(url).withMethod(method.equals("POST") ? HttpMethods.POST : HttpMethods.GET);
     } catch (RuntimeException badAddress) {   // e.g. a registered nsqd's broadcast address is no host name
       return CompletableFuture.completedFuture(new Upstream(p.node(), 0, "", describe(badAddress)));
     }
     if (auth.isPresent() && p.clusterMember()) req = req.addHeader(auth.get());
-    CompletableFuture<Upstream> answer = Http.get(system).singleRequest(req)
+    var sent = securePort == null ? Http.get(system).singleRequest(req) : Http.get(system).singleRequest(req, https);
+    CompletableFuture<Upstream> answer = sent
         .thenCompose(r -> r.entity().toStrict(timeout.toMillis(), materializer)
             .thenApply(e -> new Upstream(p.node(), r.status().intValue(), e.getData().utf8String(), null)))
         .toCompletableFuture();

@@ -35,8 +35,21 @@ class AdminUiTest {
   private static Node a;
   private static Node b;
 
+  /** The browser ui.js starts: $CHROMIUM, else Debian's /usr/bin/chromium (the path ui.js also uses). */
+  static String chromium() {
+    String env = System.getenv("CHROMIUM");
+    String path = env == null || env.isBlank() ? "/usr/bin/chromium" : env;
+    if (!java.nio.file.Files.isExecutable(java.nio.file.Path.of(path))) {
+      throw new IllegalStateException("AdminUiTest needs Chromium at " + path + " and found none: install Debian's"
+          + " package (sudo apt-get install chromium, as .ci/run does), or set CHROMIUM to a Chromium or Chrome"
+          + " executable (playwright-core downloads no browser)");
+    }
+    return path;
+  }
+
   @BeforeAll
   static void cluster() throws Exception {
+    chromium();
     NsqjsClient.ensureInstalled("admin", "playwright-core");
     a = TestNodes.start(Map.of("broadcast-address", "127.0.0.1"));
     var seed = a.cluster().clusterAddress();
@@ -124,6 +137,16 @@ class AdminUiTest {
     for (JsonNode n : clusterPage.path("nodes")) assertEquals("OK", n.path("health").asText());
     assertEquals(topicSum(topic, "message_count"), number(clusterPage.path("topic"), "message_count"), "cluster page topic messages");
     assertEquals(topicSum(topic, "depth"), number(clusterPage.path("topic"), "depth"), "cluster page topic depth");
+    assertEquals(sum(topic, channel, "depth"), number(clusterPage.path("topic"), "channel_depth"),
+        "cluster page: what the topic's channels hold, beside the topic's own depth");
+    JsonNode history = run.events("history").get(0);
+    assertTrue(history.path("chart").asText().matches(".*(idle|waiting for a second reading|peak).*"), history.toString());
+    for (JsonNode n : history.path("sparkPoints")) assertTrue(n.asInt() >= 2, "a sparkline is a line, not a dot: " + history);
+    assertTrue(history.path("stored").asInt() > 0, "rate history kept for the session: " + history);
+    assertTrue(history.path("storedAfterReload").asInt() >= history.path("stored").asInt(), "and still there after a reload: " + history);
+    JsonNode lookup = run.events("lookup").get(0);
+    assertEquals("Lookup", lookup.path("heading").asText());
+    assertEquals(1, lookup.path("form").asInt(), "the lookup page offers to create a topic or channel");
     JsonNode cards = run.events("channel").get(0).path("cards");
     for (String f : List.of("depth", "in_flight_count", "deferred_count", "requeue_count", "timeout_count", "message_count", "client_count")) {
       assertEquals(sum(topic, channel, f), number(cards, f), "channel page " + f + " = the sum of the nodes' /stats");

@@ -113,4 +113,28 @@ class NsqjsEndToEndTest {
     for (JsonNode m : c.events("message")) bodies.add(m.path("body").asText());
     assertEquals(Set.of("msg-deferred-0", "msg-deferred-1", "msg-deferred-2"), bodies);
   }
+
+  /** The Quickstart's consume example: what it reports is FINished before it closes, and it sums up once. */
+  @Test
+  void theQuickstartConsumerFinishesEverythingItReportsAndSumsUpOnce() throws Exception {
+    String topic = "e2e_quickstart";
+    NsqjsClient.Run pub = NsqjsClient.start("publish.js", "--port", port, "--topic", topic, "--count", "10");
+    assertEquals(0, pub.await(LIMIT), "publisher: " + pub.stderr());
+    NsqjsClient.Run c = consumer(topic, "ch", "--expect", "10");
+    assertEquals(0, c.await(LIMIT), "consumer: " + c.stderr());
+    assertEquals(1, c.events("summary").size(), "one summary line");
+    assertEquals(10, c.events("message").size());
+    for (JsonNode m : c.events("message")) assertEquals(1, m.path("attempts").asInt(), "first delivery: " + m);
+    // Had a FIN been lost, closing would have requeued that message: depth or in-flight would show it.
+    java.net.http.HttpResponse<String> stats = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.httpAddress().getPort()
+            + "/stats?format=json&topic=" + topic + "&channel=ch")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    JsonNode channel = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stats.body())
+        .path("topics").path(0).path("channels").path(0);
+    assertEquals("ch", channel.path("channel_name").asText(), stats.body());
+    assertEquals(0, channel.path("depth").asInt(), stats.body());
+    assertEquals(0, channel.path("in_flight_count").asInt(), stats.body());
+    assertEquals(10, channel.path("message_count").asInt(), stats.body());
+  }
 }

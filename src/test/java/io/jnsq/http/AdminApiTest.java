@@ -127,7 +127,8 @@ class AdminApiTest {
     JsonNode summary = tree(admin("GET", "/api/summary", null).body());
     JsonNode shape = null;
     for (JsonNode t : summary.path("topics")) if (t.path("topic_name").asText().equals("shape_topic")) shape = t;
-    assertEquals(List.of("topic_name", "depth", "memory_depth", "backend_depth", "message_count", "channel_count", "node_count", "paused"),
+    assertEquals(List.of("topic_name", "depth", "memory_depth", "backend_depth", "message_count", "channel_depth", "max_channel_depth",
+        "channel_count", "node_count", "paused"),
         fields(shape));
     assertEquals(3, shape.path("message_count").asLong());
     assertEquals(1, shape.path("channel_count").asLong());
