@@ -230,7 +230,7 @@ public final class Node {
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
           // nsqd's INFO lines for topics and channels created and deleted.
-          system.systemActorOf(TopicLog.create(system), "topic-log", Props.empty());
+          system.systemActorOf(TopicEvents.create(system), "topic-events", Props.empty());
           node.startCluster().thenCompose(c -> node.bindAdmin(sessionSettings.auth())).whenComplete((c, e) -> {
             if (e == null) {
               started.complete(node);

@@ -15,10 +15,10 @@ class NodeLogTest {
   @Test
   void topicAndChannelChangesGetNsqdsLines() {
     assertEquals(List.of("TOPIC(orders): created", "TOPIC(orders): new channel(billing)"),
-        TopicLog.changes(Map.of(), Map.of("orders", List.of("billing"))));
+        TopicEvents.changes(Map.of(), Map.of("orders", List.of("billing"))));
     assertEquals(List.of("TOPIC(orders): new channel(audit)", "CHANNEL(billing): deleting", "TOPIC(old): deleting"),
-        TopicLog.changes(Map.of("orders", List.of("billing"), "old", List.of()), Map.of("orders", List.of("audit"))));
-    assertEquals(List.of(), TopicLog.changes(Map.of("a", List.of("x")), Map.of("a", List.of("x"))), "nothing changed, nothing logged");
+        TopicEvents.changes(Map.of("orders", List.of("billing"), "old", List.of()), Map.of("orders", List.of("audit"))));
+    assertEquals(List.of(), TopicEvents.changes(Map.of("a", List.of("x")), Map.of("a", List.of("x"))), "nothing changed, nothing logged");
   }
 
   @Test

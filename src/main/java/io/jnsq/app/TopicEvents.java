@@ -18,10 +18,10 @@ import org.slf4j.LoggerFactory;
  * registry's own list of them, so operators see in the log what nsqd would show. It watches from outside
  * the broker, so a line comes when the registry publishes the change, a moment after it.
  */
-final class TopicLog {
-  private TopicLog() {}
+final class TopicEvents {
+  private TopicEvents() {}
 
-  private static final Logger log = LoggerFactory.getLogger(TopicLog.class);
+  private static final Logger log = LoggerFactory.getLogger(TopicEvents.class);
 
   static Behavior<TopicRegistry.Topics> create(ActorRef<TopicRegistry.Command> registry) {
     return Behaviors.setup(ctx -> {
