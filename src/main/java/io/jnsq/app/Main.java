@@ -32,6 +32,7 @@ public final class Main {
     // NSQ's apps, with Go's one-dash flags as well as two
     top.addSubcommand("to_nsq", new CommandLine(new io.jnsq.apps.ToNsq()));
     top.addSubcommand("nsq_tail", new CommandLine(new io.jnsq.apps.NsqTail()));
+    top.addSubcommand("nsq_to_file", new CommandLine(new io.jnsq.apps.NsqToFile()));
     top.setExecutionStrategy(Main::execute);
     return top.execute(args);
   }

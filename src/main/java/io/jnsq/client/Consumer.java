@@ -133,6 +133,22 @@ public final class Consumer {
   /** Counts so far. */
   public Stats stats() { return new Stats(received.get(), finished.get(), requeued.get(), conns.size()); }
 
+  /**
+   * Whether any connection holds 85% or more of its RDY in flight, i.e. nsqd will send no more until
+   * some are answered (go-nsq's {@code IsStarved}); a batching handler should flush then.
+   */
+  public boolean isStarved() {
+    for (Conn c : conns) {
+      int held = c.inFlightHere.get();
+      int rdy;
+      synchronized (rdyLock) {
+        rdy = c.rdy;
+      }
+      if (held > 0 && held >= (int) (rdy * 0.85) && !c.connection.isClosed()) return true;
+    }
+    return false;
+  }
+
   /** Stops: RDY 0 and CLS on every connection, waits for the handlers of in-flight messages, closes. */
   public CompletableFuture<Void> stopAsync() {
     if (!stopping) {
@@ -144,8 +160,12 @@ public final class Consumer {
         c.connection.send(Connection.line("RDY 0"));
         c.connection.send(Connection.line("CLS"));
       }
-      timers.schedule(this::maybeFinishStop, 0, TimeUnit.MILLISECONDS);
-      timers.schedule(this::forceStop, 30, TimeUnit.SECONDS);
+      try {
+        timers.schedule(this::forceStop, 30, TimeUnit.SECONDS);
+        timers.execute(this::maybeFinishStop);
+      } catch (java.util.concurrent.RejectedExecutionException alreadyStopped) {
+        // finished meanwhile
+      }
     }
     return stopped;
   }
@@ -162,6 +182,15 @@ public final class Consumer {
   /** Completes when the consumer has stopped. */
   public CompletableFuture<Void> stopped() { return stopped; }
 
+  /** Runs on the timer thread, unless the consumer has stopped already. */
+  private void later(Runnable r) {
+    try {
+      timers.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      // nothing left to do
+    }
+  }
+
   private void maybeFinishStop() {
     if (!stopping || inFlight.get() > 0) return;
     for (Conn c : conns) c.connection.closeQuietly();
@@ -177,8 +206,8 @@ public final class Consumer {
   private void finishStop() {
     conns.clear();
     handlers.shutdown();
-    timers.shutdown();
     stopped.complete(null);
+    timers.shutdownNow();   // also drops the pending forceStop
   }
 
   // ---- connections ----
@@ -213,7 +242,7 @@ public final class Consumer {
 
     private void done(boolean success) {
       inFlightHere.decrementAndGet();
-      if (inFlight.decrementAndGet() == 0 && stopping) timers.execute(Consumer.this::maybeFinishStop);
+      if (inFlight.decrementAndGet() == 0 && stopping) later(Consumer.this::maybeFinishStop);
       if (!stopping) onResult(success);
     }
   }
@@ -267,7 +296,7 @@ public final class Consumer {
         updateRdy();
         if (c.isDirect) scheduleReconnect(c.connection.address, 1);
       } else {
-        timers.execute(this::maybeFinishStop);
+        later(this::maybeFinishStop);
       }
     }
   }

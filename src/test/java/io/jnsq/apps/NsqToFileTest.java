@@ -1,0 +1,139 @@
+package io.jnsq.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnsq.app.Node;
+import io.jnsq.tcp.TestNodes;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** to_nsq → nsq_to_file with rotation, gzip and a work dir: every line lands exactly once, in finished files. */
+class NsqToFileTest {
+  private static Node node;
+  private static String tcp;
+
+  @BeforeAll
+  static void start() {
+    node = TestNodes.start(new HashMap<>(Map.of("broadcast-address", "127.0.0.1")));
+    tcp = "127.0.0.1:" + node.tcpAddress().getPort();
+  }
+
+  @AfterAll
+  static void stop() {
+    node.stop().toCompletableFuture().join();
+  }
+
+  static List<Path> files(Path dir) throws Exception {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  static void publish(String topic, int n) {
+    StringBuilder in = new StringBuilder();
+    for (int i = 0; i < n; i++) in.append(topic).append(" line ").append(i).append('\n');
+    AppTestSupport.Run pub = new AppTestSupport.Run();
+    AppTestSupport.run(ToNsqAndTailTest.toNsq(in.toString(), pub), pub, "-topic", topic, "-nsqd-tcp-address", tcp);
+    assertEquals(0, pub.exit.join(), pub.err());
+  }
+
+  /** Waits until the channel has had {@code n} messages and holds none (nothing queued, nothing in flight). */
+  static void awaitDrained(String topic, String channel, int n) throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      String stats = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+          + node.httpAddress().getPort() + "/stats?format=json&topic=" + topic + "&channel=" + channel)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      for (var t : json.readTree(stats).path("topics")) {
+        for (var c : t.path("channels")) {
+          if (c.path("message_count").asInt() >= n && c.path("depth").asInt() == 0 && c.path("in_flight_count").asInt() == 0) return;
+        }
+      }
+      Thread.sleep(50);   // polling a condition
+    }
+    throw new AssertionError("channel never drained");
+  }
+
+  @Test
+  void aThousandLinesThroughRotationAndGzipArriveExactlyOnce(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Path work = tmp.resolve("work");
+    publish("archive", 1000);
+    NsqToFile app = new NsqToFile();
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    app.out = run.out;
+    app.err = run.err;
+    AppTestSupport.start(app, run, "-topic", "archive", "-nsqd-tcp-address", tcp, "-output-dir", out.toString(),
+        "-work-dir", work.toString(), "-gzip", "-gzip-level", "9", "-rotate-size", "4000", "-max-in-flight", "50",
+        "-sync-interval", "100ms", "-host-identifier", "testhost");
+    awaitDrained("archive", "nsq_to_file", 1000);
+    app.terminate();
+    assertEquals(0, run.exit.get(40, TimeUnit.SECONDS), run.err());
+
+    List<Path> finished = files(out);
+    assertTrue(finished.size() > 3, "rotated by size: " + finished);
+    assertEquals(List.of(), files(work), "nothing left in the work dir: " + run.err().replace("\n", " // "));
+    List<String> lines = new ArrayList<>();
+    for (Path f : finished) {
+      String name = f.getFileName().toString();
+      assertTrue(name.matches("archive\\.testhost-\\d{6}\\.\\d{4}-\\d{2}-\\d{2}_\\d{2}\\.log\\.gz"), name);
+      try (InputStream in = new GZIPInputStream(Files.newInputStream(f))) {   // concatenated members, one per sync
+        lines.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+      }
+    }
+    assertEquals(1000, lines.size());
+    assertEquals(1000, new HashSet<>(lines).size(), "every line exactly once");
+    assertTrue(lines.contains("archive line 0") && lines.contains("archive line 999"));
+  }
+
+  @Test
+  void plainFilesAppendAndRevIsDroppedWithoutRotation(@TempDir Path tmp) throws Exception {
+    publish("plainlog", 20);
+    NsqToFile app = new NsqToFile();
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    app.out = run.out;
+    app.err = run.err;
+    AppTestSupport.start(app, run, "--topic", "plainlog", "--nsqd-tcp-address", tcp, "--output-dir", tmp.toString(),
+        "--sync-interval=100ms", "--host-identifier", "h", "--datetime-format", "%Y");
+    awaitDrained("plainlog", "nsq_to_file", 20);
+    app.terminate();
+    assertEquals(0, run.exit.get(40, TimeUnit.SECONDS), run.err());
+    List<Path> finished = files(tmp);
+    assertEquals(1, finished.size(), finished.toString());
+    assertEquals("plainlog.h." + java.time.Year.now() + ".log", finished.get(0).getFileName().toString());
+    assertEquals(20, Files.readAllLines(finished.get(0)).size());
+  }
+
+  @Test
+  void refusesAFilenameFormatWithoutRevWhenRotating(@TempDir Path tmp) {
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    NsqToFile app = new NsqToFile();
+    app.err = run.err;
+    AppTestSupport.run(app, run, "-topic", "x", "-nsqd-tcp-address", tcp, "-output-dir", tmp.toString(), "-gzip",
+        "-filename-format", "<TOPIC>.log");
+    assertEquals(1, run.exit.join());
+    assertTrue(run.err().contains("missing <REV> in --filename-format"), run.err());
+    AppTestSupport.Run bad = new AppTestSupport.Run();
+    NsqToFile app2 = new NsqToFile();
+    app2.err = bad.err;
+    AppTestSupport.run(app2, bad, "-topic", "x", "-nsqd-tcp-address", tcp, "-gzip-level", "12");
+    assertTrue(bad.err().contains("invalid --gzip-level value (12), should be 1-9"), bad.err());
+  }
+}
