@@ -33,6 +33,7 @@ public final class Main {
     top.addSubcommand("to_nsq", new CommandLine(new io.jnsq.apps.ToNsq()));
     top.addSubcommand("nsq_tail", new CommandLine(new io.jnsq.apps.NsqTail()));
     top.addSubcommand("nsq_to_file", new CommandLine(new io.jnsq.apps.NsqToFile()));
+    top.addSubcommand("nsq_stat", new CommandLine(new io.jnsq.apps.NsqStat()));
     top.setExecutionStrategy(Main::execute);
     return top.execute(args);
   }
