@@ -35,6 +35,7 @@ public final class Main {
     top.addSubcommand("nsq_to_file", new CommandLine(new io.jnsq.apps.NsqToFile()));
     top.addSubcommand("nsq_stat", new CommandLine(new io.jnsq.apps.NsqStat()));
     top.addSubcommand("nsq_to_http", new CommandLine(new io.jnsq.apps.NsqToHttp()));
+    top.addSubcommand("nsq_to_nsq", new CommandLine(new io.jnsq.apps.NsqToNsq()));
     top.setExecutionStrategy(Main::execute);
     return top.execute(args);
   }
