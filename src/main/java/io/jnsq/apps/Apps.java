@@ -49,28 +49,45 @@ final class Apps {
   }
 
   /**
-   * Runs {@code stop} when the JVM is told to end (SIGINT, SIGTERM) and holds the exit until
-   * {@code finished} opens (at most 30 s), so what was written is FINed first. Returns the hook so a
-   * normal end can take it away again.
+   * Runs {@code stop} on SIGINT and SIGTERM, so the app ends its work and returns 0 as NSQ's apps do.
+   * Where the JVM does not let us take those signals, a shutdown hook runs {@code stop} instead and
+   * holds the exit until {@code finished} opens (at most 30 s). Returns what {@link #removeHook} undoes.
    */
-  static Thread onTerminate(Runnable stop, CountDownLatch finished) {
-    Thread hook = new Thread(() -> {
-      stop.run();
-      try {
-        finished.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+  static Object onTerminate(Runnable stop, CountDownLatch finished) {
+    try {
+      List<Object[]> previous = new java.util.ArrayList<>();
+      for (String name : List.of("INT", "TERM")) {
+        sun.misc.Signal signal = new sun.misc.Signal(name);
+        previous.add(new Object[] {signal, sun.misc.Signal.handle(signal, s -> new Thread(stop, "jnsq-app-stop").start())});
       }
-    }, "jnsq-app-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
-    return hook;
+      return previous;
+    } catch (IllegalArgumentException | LinkageError e) {
+      Thread hook = new Thread(() -> {
+        stop.run();
+        try {
+          finished.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }, "jnsq-app-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      return hook;
+    }
   }
 
-  static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // the hook is running: that is what ended us
+  /** Gives the signals back to the JVM (or takes the shutdown hook away) once the app has ended. */
+  static void removeHook(Object installed) {
+    if (installed instanceof Thread hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: that is what ended us
+      }
+    } else if (installed instanceof List<?> previous) {
+      for (Object o : previous) {
+        Object[] pair = (Object[]) o;
+        sun.misc.Signal.handle((sun.misc.Signal) pair[0], (sun.misc.SignalHandler) pair[1]);
+      }
     }
   }
 }

@@ -83,7 +83,7 @@ public final class NsqStat implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       return fatal(e.getMessage());
     }
-    Thread hook = Apps.onTerminate(terminate::countDown, new CountDownLatch(0));
+    Object hook = Apps.onTerminate(terminate::countDown, new CountDownLatch(0));
     try {
       ChannelTotals previous = null;
       for (int i = 0; count == null || count >= i; i++) {

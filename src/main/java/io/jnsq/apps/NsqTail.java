@@ -64,7 +64,7 @@ public final class NsqTail implements Callable<Integer> {
       return 1;
     }
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = Apps.onTerminate(this::terminate, finished);
+    Object hook = Apps.onTerminate(this::terminate, finished);
     try {
       for (String t : topics) {
         Consumer c = new Consumer(t, channel, cfg, m -> show(t, m));

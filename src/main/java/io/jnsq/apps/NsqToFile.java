@@ -122,7 +122,7 @@ public final class NsqToFile implements Callable<Integer> {
     }
     boolean fromLookupd = topics.isEmpty();
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = Apps.onTerminate(this::terminate, finished);
+    Object hook = Apps.onTerminate(this::terminate, finished);
     try {
       Set<String> initial = fromLookupd ? lookupdTopics(requestTimeout) : new LinkedHashSet<>(topics);
       for (String t : initial) {

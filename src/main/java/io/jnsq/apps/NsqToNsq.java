@@ -88,7 +88,7 @@ public final class NsqToNsq implements Callable<Integer> {
       return 1;
     }
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = Apps.onTerminate(this::terminate, finished);
+    Object hook = Apps.onTerminate(this::terminate, finished);
     try {
       flags.connect(consumer);
       terminate.await();

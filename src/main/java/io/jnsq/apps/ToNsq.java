@@ -68,7 +68,12 @@ public final class ToNsq implements Callable<Integer> {
       return fatal("failed to create producer - " + e.getMessage());
     }
     CountDownLatch finished = new CountDownLatch(0);
-    Thread hook = Apps.onTerminate(this::terminate, finished);
+    Object hook = Apps.onTerminate(() -> {
+      terminate();
+      // the main thread may sit in a read of stdin that nothing can interrupt: end here, as to_nsq does
+      producers.forEach(Producer::close);
+      System.exit(0);
+    }, finished);
     try {
       return publishAll(producers, (byte) delimiter.charAt(0));
     } finally {
