@@ -134,6 +134,51 @@ class ClientResilienceTest {
     }
   }
 
+  @Test
+  void producerDialsAgainAfterItsNodeRestarts() throws Exception {
+    int port = freePort();
+    Map<String, Object> cfg = new HashMap<>(Map.of("tcp-address", "127.0.0.1:" + port, "data-path", TestStores.freshDataPath()));
+    Node node = TestNodes.start(cfg);
+    try (Producer producer = new Producer("127.0.0.1:" + port)) {
+      producer.publish("redial", "one").get(10, TimeUnit.SECONDS);
+      node.stop().toCompletableFuture().join();
+      node = TestNodes.start(cfg);
+      boolean published = false;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!published && System.nanoTime() < deadline) {
+        // the first publish after the restart may fail on the dead connection, or while the producer backs off
+        published = producer.publish("redial", "two").handle((ok, e) -> e == null).get(10, TimeUnit.SECONDS);
+        if (!published) Thread.sleep(50);
+      }
+      assertTrue(published, "the producer reconnected to the restarted node");
+    } finally {
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
+  @Test
+  void autoTouchKeepsALongHandlersMessageInFlight() throws Exception {
+    Node node = TestNodes.start(new HashMap<>(Map.of("msg-timeout", "1s")));
+    String tcp = "127.0.0.1:" + node.tcpAddress().getPort();
+    List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    Consumer consumer = new Consumer("touched", "ch", new ClientConfig().autoTouch(true), m -> {
+      attempts.add(m.attempts());
+      Thread.sleep(2500);   // the handler's own work, longer than msg_timeout
+      done.countDown();
+    });
+    try (Producer p = new Producer(tcp)) {
+      p.publish("touched", "slow work").get(10, TimeUnit.SECONDS);
+      consumer.connectToNsqd(tcp);
+      assertTrue(done.await(20, TimeUnit.SECONDS));
+      await("the FIN", () -> consumer.stats().finished() == 1);
+      assertEquals(List.of(1), attempts, "TOUCH kept nsqd from timing the message out");
+    } finally {
+      consumer.stop();
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
   private static Node cluster(List<String> seeds) {
     return TestNodes.start(new HashMap<>(Map.of("broadcast-address", "127.0.0.1", "seed-node", seeds)));
   }
