@@ -122,6 +122,30 @@ class NsqToFileTest {
   }
 
   @Test
+  void topicsComeFromLookupdAndArePickedByPattern(@TempDir Path tmp) throws Exception {
+    publish("logs_a", 3);
+    publish("logs_b", 3);
+    publish("other", 3);
+    NsqToFile app = new NsqToFile();
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    app.out = run.out;
+    app.err = run.err;
+    AppTestSupport.start(app, run, "-lookupd-http-address", "127.0.0.1:" + node.lookupHttpAddress().getPort(),
+        "-topic-pattern", "^logs_", "-topic-refresh", "200ms", "-output-dir", tmp.toString(), "-sync-interval", "100ms",
+        "-host-identifier", "h", "-datetime-format", "%Y");
+    awaitDrained("logs_a", "nsq_to_file", 3);
+    awaitDrained("logs_b", "nsq_to_file", 3);
+    publish("logs_c", 2);   // appears after the start: found by the next refresh
+    awaitDrained("logs_c", "nsq_to_file", 2);
+    app.terminate();
+    assertEquals(0, run.exit.get(40, TimeUnit.SECONDS), run.err());
+    String year = java.time.Year.now().toString();
+    assertEquals(List.of("logs_a.h." + year + ".log", "logs_b.h." + year + ".log", "logs_c.h." + year + ".log"),
+        files(tmp).stream().map(f -> f.getFileName().toString()).toList());
+    assertEquals(List.of("logs_c line 0", "logs_c line 1"), Files.readAllLines(tmp.resolve("logs_c.h." + year + ".log")));
+  }
+
+  @Test
   void refusesAFilenameFormatWithoutRevWhenRotating(@TempDir Path tmp) {
     AppTestSupport.Run run = new AppTestSupport.Run();
     NsqToFile app = new NsqToFile();

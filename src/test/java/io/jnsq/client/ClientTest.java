@@ -150,6 +150,16 @@ class ClientTest {
   }
 
   @Test
+  void producerFailsOverToTheNextAddress() throws Exception {
+    try (Producer producer = new Producer(List.of("127.0.0.1:1", tcp), new ClientConfig())) {
+      CompletableFuture<Void> first = producer.publish("failover", "x");
+      // the first address refuses; the producer takes the next one at once
+      first.get(10, TimeUnit.SECONDS);
+      producer.publish("failover", "y").get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void badAddressesAndUnreachableNodesFailClearly() {
     assertThrows(IllegalArgumentException.class, () -> new Producer("no-port"));
     try (Producer p = new Producer("127.0.0.1:1")) {
