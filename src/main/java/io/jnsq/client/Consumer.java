@@ -55,6 +55,7 @@ public final class Consumer {
   private final MessageHandler handler;
   private final ExecutorService handlers;
   private final ScheduledExecutorService timers;
+  private final ExecutorService dialer;   // lookupd queries and dials, which block, off the timer thread
   private final HttpClient http;
   private final List<Conn> conns = new CopyOnWriteArrayList<>();
   private final Set<String> direct = ConcurrentHashMap.newKeySet();
@@ -84,6 +85,7 @@ public final class Consumer {
     AtomicInteger n = new AtomicInteger();
     this.handlers = Executors.newFixedThreadPool(config.concurrency, r -> daemon(r, "jnsq-handler-" + n.incrementAndGet()));
     this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "jnsq-consumer-timers"));
+    this.dialer = Executors.newSingleThreadExecutor(r -> daemon(r, "jnsq-consumer-dialer"));
     this.http = HttpClient.newBuilder().connectTimeout(config.dialTimeout).build();
     timers.scheduleWithFixedDelay(this::redistribute, config.rdyRedistributeInterval.toMillis(),
         Math.max(1, config.rdyRedistributeInterval.toMillis()), TimeUnit.MILLISECONDS);
@@ -119,10 +121,11 @@ public final class Consumer {
     lookupds.add(address);
     synchronized (this) {
       if (lookupdPoll == null) {
-        timers.execute(this::queryLookupd);
+        dialer.execute(this::queryLookupd);
         long interval = Math.max(1, config.lookupdPollInterval.toMillis());
         long jitter = (long) (ThreadLocalRandom.current().nextDouble() * config.lookupdPollJitter * interval);
-        lookupdPoll = timers.scheduleWithFixedDelay(this::queryLookupd, interval + jitter, interval, TimeUnit.MILLISECONDS);
+        lookupdPoll = timers.scheduleWithFixedDelay(() -> onDialer(this::queryLookupd), interval + jitter, interval,
+            TimeUnit.MILLISECONDS);
       }
     }
   }
@@ -182,6 +185,14 @@ public final class Consumer {
   /** Completes when the consumer has stopped. */
   public CompletableFuture<Void> stopped() { return stopped; }
 
+  private void onDialer(Runnable r) {
+    try {
+      dialer.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      // nothing left to do
+    }
+  }
+
   /** Runs on the timer thread, unless the consumer has stopped already. */
   private void later(Runnable r) {
     try {
@@ -206,6 +217,7 @@ public final class Consumer {
   private void finishStop() {
     conns.clear();
     handlers.shutdown();
+    dialer.shutdownNow();
     stopped.complete(null);
     timers.shutdownNow();   // also drops the pending forceStop
   }
@@ -304,7 +316,7 @@ public final class Consumer {
   private void scheduleReconnect(String address, int attempt) {
     long delay = Math.min(15_000, 100L << Math.min(attempt, 8));
     try {
-      timers.schedule(() -> {
+      timers.schedule(() -> onDialer(() -> {
         if (stopping || !direct.contains(address)) return;
         try {
           connect(address, true);
@@ -312,7 +324,7 @@ public final class Consumer {
           LOG.log(System.Logger.Level.INFO, "reconnect to " + address + " failed: " + e.getMessage());
           scheduleReconnect(address, attempt + 1);
         }
-      }, delay, TimeUnit.MILLISECONDS);
+      }), delay, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException ignored) {
       // stopped meanwhile
     }
