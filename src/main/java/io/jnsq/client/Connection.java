@@ -189,6 +189,14 @@ final class Connection implements Closeable {
     }
   }
 
+  /**
+   * {@link #send} from another thread: the reader answers heartbeats this way, so it never waits for a
+   * writer stuck on a full socket (which would stop it reading, which is what the other side waits for).
+   */
+  void sendAsync(byte[] command) {
+    java.util.concurrent.CompletableFuture.runAsync(() -> send(command));
+  }
+
   boolean isClosed() { return closed || socket.isClosed(); }
 
   @Override public void close() throws IOException {

@@ -295,7 +295,7 @@ public final class Consumer {
           c.inFlightHere.incrementAndGet();
           handlers.execute(() -> handle(m, c));
         } else if (f.type() == Connection.FRAME_RESPONSE) {
-          if (f.text().equals(Connection.HEARTBEAT)) c.connection.send(Connection.line("NOP"));
+          if (f.text().equals(Connection.HEARTBEAT)) c.connection.sendAsync(Connection.line("NOP"));
         } else {
           LOG.log(System.Logger.Level.WARNING, "nsqd " + c.connection.address + ": " + f.text());
         }

@@ -214,11 +214,12 @@ public final class Producer implements AutoCloseable {
     }
     Connection c = conn;
     try {
-      // registering and writing under one lock keeps answers and waiters in the same order
+      // only this thread writes commands, so registering before writing keeps answers and waiters in
+      // the same order; the write itself is outside the lock, so the reader never waits on a full socket
       synchronized (lock) {
         pending.addAll(waiters);
-        c.write(commands.toArray(new byte[0][]));
       }
+      c.write(commands.toArray(new byte[0][]));
     } catch (IOException e) {
       c.closeQuietly();   // the reader fails everything pending
     }
@@ -268,7 +269,7 @@ public final class Producer implements AutoCloseable {
       while (true) {
         Connection.Frame f = c.readFrame();
         if (f.type() == Connection.FRAME_RESPONSE && f.text().equals(Connection.HEARTBEAT)) {
-          c.send(Connection.line("NOP"));
+          c.sendAsync(Connection.line("NOP"));
           continue;
         }
         List<CompletableFuture<Void>> head;

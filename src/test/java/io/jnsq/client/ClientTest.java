@@ -150,6 +150,25 @@ class ClientTest {
   }
 
   @Test
+  void idleConnectionsAnswerHeartbeatsAndStayUp() throws Exception {
+    ClientConfig cfg = new ClientConfig().set("heartbeat_interval", "1s");   // nsqd's smallest
+    BlockingQueue<Message> got = new LinkedBlockingQueue<>();
+    Consumer consumer = new Consumer("heartbeats", "ch", cfg, got::add);
+    try (Producer producer = new Producer(List.of(tcp), cfg)) {
+      producer.publish("heartbeats", "before").get(10, TimeUnit.SECONDS);
+      consumer.connectToNsqd(tcp);
+      assertEquals(List.of("before"), take(got, 1));
+      Thread.sleep(3500);   // idle for more than two heartbeat intervals: only NOPs keep the connections
+      producer.publish("heartbeats", "after").get(10, TimeUnit.SECONDS);
+      assertEquals(List.of("after"), take(got, 1));
+      assertEquals(1, consumer.stats().connections());
+      assertEquals(2, consumer.stats().received(), "no redelivery, no second connection");
+    } finally {
+      consumer.stop();
+    }
+  }
+
+  @Test
   void producerFailsOverToTheNextAddress() throws Exception {
     try (Producer producer = new Producer(List.of("127.0.0.1:1", tcp), new ClientConfig())) {
       CompletableFuture<Void> first = producer.publish("failover", "x");
