@@ -204,7 +204,7 @@ public final class Consumer {
 
   private void maybeFinishStop() {
     if (!stopping || inFlight.get() > 0) return;
-    for (Conn c : conns) c.connection.closeQuietly();
+    for (Conn c : conns) c.connection.flushAndClose(5000);   // the last FINs and CLS go out first
     finishStop();
   }
 
@@ -295,7 +295,7 @@ public final class Consumer {
           c.inFlightHere.incrementAndGet();
           handlers.execute(() -> handle(m, c));
         } else if (f.type() == Connection.FRAME_RESPONSE) {
-          if (f.text().equals(Connection.HEARTBEAT)) c.connection.sendAsync(Connection.line("NOP"));
+          if (f.text().equals(Connection.HEARTBEAT)) c.connection.send(Connection.line("NOP"));
         } else {
           LOG.log(System.Logger.Level.WARNING, "nsqd " + c.connection.address + ": " + f.text());
         }

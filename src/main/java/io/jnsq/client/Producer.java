@@ -269,7 +269,7 @@ public final class Producer implements AutoCloseable {
       while (true) {
         Connection.Frame f = c.readFrame();
         if (f.type() == Connection.FRAME_RESPONSE && f.text().equals(Connection.HEARTBEAT)) {
-          c.sendAsync(Connection.line("NOP"));
+          c.send(Connection.line("NOP"));
           continue;
         }
         List<CompletableFuture<Void>> head;
