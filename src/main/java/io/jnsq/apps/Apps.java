@@ -75,6 +75,18 @@ final class Apps {
     }
   }
 
+  /** Runs {@code action} on each signal {@code name} (e.g. HUP) where the JVM allows it; null where it does not. */
+  static Object onSignal(String name, Runnable action) {
+    try {
+      sun.misc.Signal signal = new sun.misc.Signal(name);
+      List<Object[]> previous = new java.util.ArrayList<>();
+      previous.add(new Object[] {signal, sun.misc.Signal.handle(signal, s -> new Thread(action, "jnsq-app-" + name).start())});
+      return previous;
+    } catch (IllegalArgumentException | LinkageError e) {
+      return null;
+    }
+  }
+
   /** Gives the signals back to the JVM (or takes the shutdown hook away) once the app has ended. */
   static void removeHook(Object installed) {
     if (installed instanceof Thread hook) {

@@ -34,6 +34,7 @@ final class FileLogger implements Runnable {
   private final BlockingQueue<Message> queue = new ArrayBlockingQueue<>(1);
   private final PrintStream err;
   private volatile boolean stopRequested;
+  private volatile boolean hupRequested;
   private volatile boolean failed;
 
   private FileOutputStream file;
@@ -62,6 +63,9 @@ final class FileLogger implements Runnable {
 
   void stop() { stopRequested = true; }
 
+  /** What SIGHUP does, as in nsq_to_file: sync, close the current file (moving it to the output dir); the next message opens a new one. */
+  void hup() { hupRequested = true; }
+
   @Override public void run() {
     try {
       route();
@@ -84,7 +88,8 @@ final class FileLogger implements Runnable {
       boolean closeFile = false;
       boolean exit = false;
       long wait = Math.max(0, nextTick - System.nanoTime());
-      Message m = queue.poll(stopIssued ? Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)) : wait, TimeUnit.NANOSECONDS);
+      // wake at least twice a second, so a stop or a SIGHUP never waits for the next tick
+      Message m = queue.poll(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(stopIssued ? 50 : 500)), TimeUnit.NANOSECONDS);
       if (m != null) {
         if (needsRotation()) {
           updateFile();
@@ -109,6 +114,11 @@ final class FileLogger implements Runnable {
           }
         }
         sync = true;
+      }
+      if (hupRequested) {
+        hupRequested = false;
+        sync = true;
+        closeFile = true;
       }
       if (stopRequested && !stopIssued) {
         consumer.stopAsync();

@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +79,7 @@ public final class NsqToFile implements Callable<Integer> {
   PrintStream err = System.err;
   Duration syncInterval;
   Duration rotateInterval;
-  private final Map<String, FileLogger> loggers = new LinkedHashMap<>();
+  private final Map<String, FileLogger> loggers = new java.util.concurrent.ConcurrentHashMap<>();   // SIGHUP reads it too
   private final List<Thread> routers = new ArrayList<>();
   private final CountDownLatch terminate = new CountDownLatch(1);
 
@@ -123,6 +122,7 @@ public final class NsqToFile implements Callable<Integer> {
     boolean fromLookupd = topics.isEmpty();
     CountDownLatch finished = new CountDownLatch(1);
     Object hook = Apps.onTerminate(this::terminate, finished);
+    Object hup = Apps.onSignal("HUP", this::hup);
     try {
       Set<String> initial = fromLookupd ? lookupdTopics(requestTimeout) : new LinkedHashSet<>(topics);
       for (String t : initial) {
@@ -149,12 +149,18 @@ public final class NsqToFile implements Callable<Integer> {
       stopAll();
       finished.countDown();
       Apps.removeHook(hook);
+      Apps.removeHook(hup);
     }
   }
 
   private void stopAll() throws InterruptedException {
     for (FileLogger l : loggers.values()) l.stop();
     for (Thread r : routers) r.join(TimeUnit.SECONDS.toMillis(35));
+  }
+
+  /** What SIGHUP does: every topic syncs and closes its current file, as nsq_to_file does before log rotation tools run. */
+  void hup() {
+    for (FileLogger l : loggers.values()) l.hup();
   }
 
   /** What SIGINT/SIGTERM do: every topic stops consuming, syncs, FINs and closes its file. */

@@ -146,6 +146,32 @@ class NsqToFileTest {
   }
 
   @Test
+  void hupClosesTheCurrentFileAndTheNextMessageOpensTheNextRevision(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Path work = tmp.resolve("work");
+    publish("hupped", 5);
+    NsqToFile app = new NsqToFile();
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    app.out = run.out;
+    app.err = run.err;
+    AppTestSupport.start(app, run, "-topic", "hupped", "-nsqd-tcp-address", tcp, "-output-dir", out.toString(),
+        "-work-dir", work.toString(), "-sync-interval", "100ms", "-host-identifier", "h", "-datetime-format", "%Y");
+    awaitDrained("hupped", "nsq_to_file", 5);
+    app.hup();
+    String year = java.time.Year.now().toString();
+    Path first = out.resolve("hupped.h-000000." + year + ".log");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.exists(first) && System.nanoTime() < deadline) Thread.sleep(20);   // polling a condition
+    assertEquals(5, Files.readAllLines(first).size(), "SIGHUP moved the closed file to the output dir");
+    publish("hupped", 3);
+    awaitDrained("hupped", "nsq_to_file", 8);
+    app.terminate();
+    assertEquals(0, run.exit.get(40, TimeUnit.SECONDS), run.err());
+    assertEquals(3, Files.readAllLines(out.resolve("hupped.h-000001." + year + ".log")).size());
+    assertEquals(List.of(), files(work));
+  }
+
+  @Test
   void refusesAFilenameFormatWithoutRevWhenRotating(@TempDir Path tmp) {
     AppTestSupport.Run run = new AppTestSupport.Run();
     NsqToFile app = new NsqToFile();
