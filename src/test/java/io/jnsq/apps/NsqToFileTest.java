@@ -172,6 +172,30 @@ class NsqToFileTest {
   }
 
   @Test
+  void rotateIntervalStartsANewRevisionAndEmptyFilesAreSkipped(@TempDir Path tmp) throws Exception {
+    publish("interval", 4);
+    NsqToFile app = new NsqToFile();
+    AppTestSupport.Run run = new AppTestSupport.Run();
+    app.out = run.out;
+    app.err = run.err;
+    AppTestSupport.start(app, run, "-topic", "interval", "-nsqd-tcp-address", tcp, "-output-dir", tmp.toString(),
+        "-rotate-interval", "300ms", "-sync-interval", "100ms", "-skip-empty-files", "-host-identifier", "h", "-datetime-format", "%Y");
+    awaitDrained("interval", "nsq_to_file", 4);
+    String year = java.time.Year.now().toString();
+    Path first = tmp.resolve("interval.h-000000." + year + ".log");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    // the interval passes and a tick closes the file; with -skip-empty-files no empty successor appears
+    while (!run.err().contains("opening") && System.nanoTime() < deadline) Thread.sleep(20);
+    Thread.sleep(700);   // more than two intervals: rotation is driven by real time here
+    publish("interval", 2);
+    awaitDrained("interval", "nsq_to_file", 6);
+    app.terminate();
+    assertEquals(0, run.exit.get(40, TimeUnit.SECONDS), run.err());
+    assertEquals(List.of(first, tmp.resolve("interval.h-000001." + year + ".log")), files(tmp), run.err());
+    assertEquals(4, Files.readAllLines(first).size());
+  }
+
+  @Test
   void refusesAFilenameFormatWithoutRevWhenRotating(@TempDir Path tmp) {
     AppTestSupport.Run run = new AppTestSupport.Run();
     NsqToFile app = new NsqToFile();
