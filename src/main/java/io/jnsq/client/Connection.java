@@ -45,6 +45,7 @@ final class Connection implements Closeable {
   boolean tls;
   boolean snappy;
   boolean deflate;
+  int deflateLevel = 6;
 
   private Connection(String address, Socket socket) {
     this.address = address;
@@ -117,6 +118,7 @@ final class Connection implements Closeable {
       tls = Json.bool(r, "tls_v1");
       snappy = Json.bool(r, "snappy");
       deflate = Json.bool(r, "deflate");
+      deflateLevel = (int) Json.number(r, "deflate_level", cfg.deflateLevel);   // nsqd may cap what we asked for
       authRequired = Json.bool(r, "auth_required");
     } else if (cfg.tlsV1 || cfg.snappy || cfg.deflate) {
       throw new IOException(address + " does not negotiate features (IDENTIFY answered " + text + ")");
@@ -128,7 +130,7 @@ final class Connection implements Closeable {
       in = new DataInputStream(new SnappyStreams.In(in));
       expectOk("snappy");
     } else if (deflate) {
-      out = new BufferedOutputStream(new DeflaterOutputStream(rawOut, new Deflater(cfg.deflateLevel, true), 16384, true), 16384);
+      out = new BufferedOutputStream(new DeflaterOutputStream(rawOut, new Deflater(Math.max(1, Math.min(9, deflateLevel)), true), 16384, true), 16384);
       in = new DataInputStream(new InflaterInputStream(in, new Inflater(true), 16384));
       expectOk("deflate");
     }
