@@ -14,7 +14,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
-/** The {@code jnsq} command line: {@code jnsq node [flags]} runs a node, {@code jnsq bench ...} load-tests one. */
+/**
+ * The {@code jnsq} command line: {@code jnsq node [flags]} runs a node, {@code jnsq bench ...} load-tests
+ * one, and {@code jnsq to_nsq|nsq_tail|...} are NSQ's apps on top of the client.
+ */
 public final class Main {
   private Main() {}
 
@@ -36,6 +39,13 @@ public final class Main {
     CommandLine top = new CommandLine(topSpec());
     top.addSubcommand("node", new CommandLine(nodeSpec()));
     top.addSubcommand("bench", new CommandLine(new io.jnsq.bench.BenchCommand()));
+    // NSQ's apps, with Go's one-dash flags as well as two
+    top.addSubcommand("to_nsq", new CommandLine(new io.jnsq.apps.ToNsq()));
+    top.addSubcommand("nsq_tail", new CommandLine(new io.jnsq.apps.NsqTail()));
+    top.addSubcommand("nsq_to_file", new CommandLine(new io.jnsq.apps.NsqToFile()));
+    top.addSubcommand("nsq_stat", new CommandLine(new io.jnsq.apps.NsqStat()));
+    top.addSubcommand("nsq_to_http", new CommandLine(new io.jnsq.apps.NsqToHttp()));
+    top.addSubcommand("nsq_to_nsq", new CommandLine(new io.jnsq.apps.NsqToNsq()));
     top.setExecutionStrategy(Main::execute);
     return top.execute(args);
   }

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** {@code bin/jnsq node --help} and the README's flag table both list every flag. */
+/** {@code bin/jnsq node --help} and the README's flag table both list every flag; NSQ's apps are subcommands. */
 class MainTest {
 
   private static String run(String... args) {
@@ -76,5 +76,18 @@ class MainTest {
       assertEquals("jnsq: cannot start: --admin-http-address " + addr + ": the port is already in use"
           + " (another jnsq node or nsqd running? give --admin-http-address another port)\n", text);
     }
+  }
+
+  @Test
+  void nsqsAppsAreSubcommandsWithTheirFlagsInBothSpellings() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    java.util.Map<String, String> flagOf = java.util.Map.of("to_nsq", "-delimiter", "nsq_tail", "-print-topic",
+        "nsq_stat", "-interval", "nsq_to_file", "-rotate-size", "nsq_to_http", "-status-every", "nsq_to_nsq", "-destination-topic");
+    flagOf.forEach((app, flag) -> {
+      assertTrue(run(app, "-version").startsWith(app + " v"), app);
+      String help = run(app, "--help");
+      assertTrue(help.contains(flag + ", -" + flag), app + " --help lists " + flag + " both ways:\n" + help);
+      assertTrue(readme.contains("`" + app + "`"), "README names " + app);
+    });
   }
 }

@@ -54,6 +54,14 @@ class BenchSmokeTest {
   }
 
   @Test
+  void clientBenchReadsBackEverythingItPublished() throws Exception {
+    JsonNode r = run("client", "--topic", "smoke_client", "--runfor", "1s", "--count", "5000", "--window", "500");
+    assertEquals(5000, r.path("published").asLong());
+    assertEquals(5000, r.path("consumed").asLong(), "every message read back");
+    assertTrue(r.path("msgs_per_sec").asDouble() > 0 && r.path("consume_msgs_per_sec").asDouble() > 0);
+  }
+
+  @Test
   void endToEndReportsLatencyForEveryDelivery() throws Exception {
     JsonNode e2e = run("e2e", "--topic", "smoke_e2e", "--runfor", "1s", "--concurrency", "1", "--batch-size", "10", "--rate", "2000", "--warmup", "200ms");
     assertTrue(e2e.path("published").asLong() > 0);
