@@ -252,6 +252,19 @@ public final class TopicLog {
    * node's memory budget has no block left (the caller waits for a flush to give some back).
    */
   public boolean append(long firstId, long timestamp, List<ByteString> bodies, long dueEpochMs) {
+    return append(firstId, timestamp, 0, bodies, dueEpochMs, true);
+  }
+
+  /**
+   * Appends one record that keeps its own id, timestamp and attempts (an import of another queue's
+   * messages); false when memory is spent.
+   */
+  public boolean appendRecord(long id, long timestamp, int attempts, ByteString body, long dueEpochMs) {
+    return append(id, timestamp, attempts, List.of(body), dueEpochMs, false);
+  }
+
+  private boolean append(long firstId, long timestamp, int attempts, List<ByteString> bodies, long dueEpochMs,
+      boolean sequentialIds) {
     long pos0 = endPos;
     long seq0 = endSeq;
     Block cur0 = current;
@@ -276,7 +289,7 @@ public final class TopicLog {
         current = new Block(slab, endPos, endSeq, segment.basePos);
         blocks.put(endPos, current);
       }
-      put(current, endSeq, firstId + i, timestamp, dueEpochMs, body);
+      put(current, endSeq, sequentialIds ? firstId + i : firstId, timestamp, attempts, dueEpochMs, body);
       endPos += size;
       endSeq++;
     }
@@ -289,12 +302,12 @@ public final class TopicLog {
     return true;
   }
 
-  private void put(Block b, long seq, long id, long ts, long due, ByteString body) {
+  private void put(Block b, long seq, long id, long ts, int attempts, long due, ByteString body) {
     int start = b.limit;
     int len = FIXED + body.size();
     ByteBuffer w = b.writer;
     w.limit(w.capacity()).position(start + HEADER);
-    w.put(VERSION).putLong(seq).putLong(id).putLong(ts).putShort((short) 0).putLong(due);
+    w.put(VERSION).putLong(seq).putLong(id).putLong(ts).putShort((short) Math.min(attempts, 0xffff)).putLong(due);
     body.copyToBuffer(w);
     ByteBuffer c = b.crcView;
     c.limit(start + HEADER + len).position(start + HEADER);
