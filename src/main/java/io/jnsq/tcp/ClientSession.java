@@ -176,6 +176,7 @@ public final class ClientSession {
   private boolean engaged;   // any command but NOP seen: not an idle connection
   private String authSecret;
   private long lastReadNanos = System.nanoTime();
+  private boolean magicSeen;   // heartbeats wait for it: nothing goes to a client that never spoke V2
 
   // Subscription.
   private String subTopic;
@@ -247,6 +248,10 @@ public final class ClientSession {
   private Behavior<Command> onInputBatch(InputBatch batch) {
     inputAckTo = batch.ackTo();
     lastReadNanos = System.nanoTime();
+    if (!magicSeen) {
+      magicSeen = true;   // the decoder's first batch follows the magic
+      if (heartbeatNanos > 0) timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, Duration.ofNanos(heartbeatNanos));
+    }
     pendingInput.addAll(batch.items());
     processInput();
     return afterWork();
@@ -409,7 +414,7 @@ public final class ClientSession {
   private void setHeartbeat(long nanos) {
     heartbeatNanos = nanos;
     if (nanos > 0) {
-      timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, Duration.ofNanos(nanos));
+      if (magicSeen) timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, Duration.ofNanos(nanos));
       long idle = System.nanoTime() - lastReadNanos;
       timers.startSingleTimer(Tick.READ_DEADLINE, Tick.READ_DEADLINE, Duration.ofNanos(Math.max(1, 2 * nanos - idle)));
     } else {

@@ -2,11 +2,13 @@ package io.jnsq.tcp;
 
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.protocol.CommandDecoder;
+import io.jnsq.protocol.Frames;
 import io.jnsq.protocol.Inbound;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -31,6 +33,16 @@ import org.slf4j.LoggerFactory;
 public final class TcpServer {
   private static final Logger log = LoggerFactory.getLogger(TcpServer.class);
 
+  /**
+   * Connections the kernel may queue before we accept them (capped by {@code net.core.somaxconn}).
+   * Pekko's default of 100 made a burst of clients wait in SYN retransmits once 100 were queued.
+   */
+  static final int BACKLOG = 4096;
+
+  private static final ByteString MAGIC_V2 = ByteString.fromString("  V2");
+  /** How long a refused connection may take to send the magic before it is closed anyway. */
+  private static final java.time.Duration REFUSAL_WAIT = java.time.Duration.ofSeconds(2);
+
   private TcpServer() {}
 
   /** Binds {@code host:port} (port 0 = any free port) and serves until the binding is unbound. */
@@ -39,14 +51,14 @@ public final class TcpServer {
     AtomicLong ids = new AtomicLong();
     java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     ClientSession.Context context = new ClientSession.Context(registry, settings);
-    return Tcp.get(system).bind(host, port)
+    return Tcp.get(system).bind(host, port, BACKLOG, List.of(), false, scala.concurrent.duration.Duration.Inf())
         .to(Sink.foreach(conn -> {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
           if (settings.maxConnections() > 0 && open.get() >= settings.maxConnections()) {
             log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
-            conn.handleWith(Flow.fromSinkAndSourceCoupled(Sink.ignore(), Source.<ByteString>empty()), system);
+            conn.handleWith(refusal(settings.maxConnections()), system);
             return;
           }
           open.incrementAndGet();
@@ -61,6 +73,26 @@ public final class TcpServer {
           if (error != null) log.error("TCP: cannot listen on {}:{}: {}", host, port, error.getMessage());
           else log.info("TCP: listening on {}", binding.localAddress());
         });
+  }
+
+  /**
+   * A connection over {@code --max-connections}: a client that sends the magic gets one error frame,
+   * so its log says why, and then the close; anyone else (or silence) gets only the close.
+   */
+  private static Flow<ByteString, ByteString, NotUsed> refusal(int maxConnections) {
+    ByteString frame = Frames.error("E_TOO_MANY_CONNECTIONS max connections (" + maxConnections + ") reached");
+    return Flow.of(ByteString.class)
+        .statefulMapConcat(() -> {
+          ByteString[] seen = {ByteString.emptyByteString()};
+          return bytes -> {
+            seen[0] = seen[0].concat(bytes);
+            return seen[0].size() >= 4 ? List.of(seen[0].take(4)) : List.of();
+          };
+        })
+        .take(1)
+        .map(magic -> magic.equals(MAGIC_V2) ? frame : ByteString.emptyByteString())
+        .completionTimeout(REFUSAL_WAIT)
+        .recover(TimeoutException.class, ByteString::emptyByteString);
   }
 
   private static Flow<ByteString, ByteString, NotUsed> sessionFlow(ActorSystem<?> system, long id, String remote,
