@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Listens for TCP clients and gives each connection its pipeline:
- * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link ClientSession} actor
+ * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link ProtocolV2} actor
  * → one ByteString per write → socket.
  */
 public final class TcpServer {
@@ -50,7 +50,7 @@ public final class TcpServer {
       SessionSettings settings, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections) {
     AtomicLong ids = new AtomicLong();
     java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
-    ClientSession.Context context = new ClientSession.Context(registry, settings);
+    ProtocolV2.Context context = new ProtocolV2.Context(registry, settings);
     return Tcp.get(system).bind(host, port, BACKLOG, List.of(), false, scala.concurrent.duration.Duration.Inf())
         .to(Sink.foreach(conn -> {
           long id = ids.incrementAndGet();
@@ -96,35 +96,35 @@ public final class TcpServer {
   }
 
   private static Flow<ByteString, ByteString, NotUsed> sessionFlow(ActorSystem<?> system, long id, String remote,
-      ClientSession.Context context, ActorRef<Connections.Command> connections) {
+      ProtocolV2.Context context, ActorRef<Connections.Command> connections) {
     // Compression negotiated in IDENTIFY: the session sets it before it lets the decoder read on, and the
     // client sends compressed bytes only after IDENTIFY's answer, so the switch falls between commands.
     java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound = new java.util.concurrent.atomic.AtomicReference<>();
     java.util.concurrent.atomic.AtomicBoolean tlsPending = new java.util.concurrent.atomic.AtomicBoolean();
-    ActorRef<ClientSession.Command> session = system.systemActorOf(
-        ClientSession.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
+    ActorRef<ProtocolV2.SessionCommand> session = system.systemActorOf(
+        ProtocolV2.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
     Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
         session,
-        (ActorRef<ClientSession.InputAck> ackTo, List<Inbound> items) -> new ClientSession.InputBatch(ackTo, items),
-        ClientSession.InputStarted::new,
-        ClientSession.InputAck.INSTANCE,
-        new ClientSession.InputEnded(),
-        failure -> new ClientSession.InputEnded());
+        (ActorRef<ProtocolV2.InputAck> ackTo, List<Inbound> items) -> new ProtocolV2.InputBatch(ackTo, items),
+        ProtocolV2.InputStarted::new,
+        ProtocolV2.InputAck.INSTANCE,
+        new ProtocolV2.InputEnded(),
+        failure -> new ProtocolV2.InputEnded());
 
     Source<ByteString, NotUsed> fromSession = ActorSource
-        .<ClientSession.Output, ClientSession.OutputAck>actorRefWithBackpressure(
+        .<ProtocolV2.Output, ProtocolV2.OutputAck>actorRefWithBackpressure(
             session.narrow(),
-            ClientSession.OutputAck.INSTANCE,
-            out -> out instanceof ClientSession.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-            out -> out instanceof ClientSession.Abort ? Optional.of(new java.io.IOException("connection dropped by the node"))
+            ProtocolV2.OutputAck.INSTANCE,
+            out -> out instanceof ProtocolV2.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
+            out -> out instanceof ProtocolV2.Abort ? Optional.of(new java.io.IOException("connection dropped by the node"))
                 : Optional.empty())
         .mapMaterializedValue(out -> {
-          session.tell(new ClientSession.OutputStarted(out));
+          session.tell(new ProtocolV2.OutputStarted(out));
           return NotUsed.getInstance();
         })
-        .map(out -> ((ClientSession.Bytes) out).bytes());
+        .map(out -> ((ProtocolV2.Bytes) out).bytes());
 
     Flow<ByteString, ByteString, NotUsed> decompress = Flow.of(ByteString.class).map(bytes -> {
       StreamCodec codec = inbound.get();
