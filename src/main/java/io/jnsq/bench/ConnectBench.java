@@ -52,6 +52,7 @@ final class ConnectBench implements Callable<Integer> {
 
     // 1. Open them all: connect and send the magic (the accept rate), then one IDENTIFY each, whose OK
     //    shows the node has a live session for it (the served rate) and keeps it from the idle check.
+    long cpuBefore = cpuNanos();
     ConcurrentLinkedQueue<SocketChannel> open = new ConcurrentLinkedQueue<>();
     InetSocketAddress address = common.tcp();
     ByteBuffer magic = ByteBuffer.wrap("  V2".getBytes(StandardCharsets.US_ASCII));
@@ -91,10 +92,17 @@ final class ConnectBench implements Callable<Integer> {
       }
     }
     double servedSecs = (System.nanoTime() - start) / 1e9;
+    long cpuUsed = cpuNanos() - cpuBefore;
     System.out.printf("connect: %d connections with the magic in %.3f s: %.0f/s%n", all.size(), connectSecs, all.size() / connectSecs);
     System.out.printf("served:  %d answered IDENTIFY after %.3f s: %.0f/s%n", served, servedSecs, served / servedSecs);
     r.put("connected", all.size()).put("connect_seconds", connectSecs).put("connects_per_sec", all.size() / connectSecs)
         .put("served", served).put("served_seconds", servedSecs).put("served_per_sec", served / servedSecs);
+    if (cpuBefore >= 0 && served > 0) {
+      // The node's own CPU per connection: on a shared machine a steadier figure than the rate.
+      double perConnection = cpuUsed / 1e3 / served;
+      r.put("node_cpu_us_per_connection", perConnection);
+      System.out.printf("node CPU: %.0f us per connection (%.2f s of CPU in %.2f s)%n", perConnection, cpuUsed / 1e9, servedSecs);
+    }
 
     // 2. Hold them: the node's memory per idle connection.
     Thread.sleep(BenchCommand.parseDuration(hold).toMillis());
@@ -244,6 +252,19 @@ final class ConnectBench implements Callable<Integer> {
     buf.limit(4 + size);
     while (buf.hasRemaining()) if (ch.read(buf) < 0) throw new IOException("closed by the node");
     return new String(buf.array(), 8, size - 4, StandardCharsets.UTF_8);
+  }
+
+  /** The node's user + system CPU time from /proc, or -1 without --node-pid. */
+  private long cpuNanos() {
+    if (common.nodePid <= 0) return -1;
+    try {
+      String stat = Files.readString(Path.of("/proc/" + common.nodePid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);   // utime, stime: fields 14 and 15
+      return ticks * 10_000_000L;   // USER_HZ is 100 on Linux
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private long rss() {

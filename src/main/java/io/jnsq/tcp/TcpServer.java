@@ -69,13 +69,20 @@ public final class TcpServer {
             return CompletableFuture.runAsync(() -> conn.handleWith(refusal(settings.maxConnections()), system), executor)
                 .exceptionally(e -> setupFailed(remoteAddress, e));
           }
+          if (settings.maxConnections() == 0) {   // nothing to count
+            return CompletableFuture.runAsync(() -> conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections),
+                system), executor).exceptionally(e -> setupFailed(remoteAddress, e));
+          }
           open.incrementAndGet();
           return CompletableFuture.runAsync(() -> conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
               .watchTermination((mat, done) -> {
                 done.whenComplete((d, e) -> open.decrementAndGet());
                 return mat;
               }), system), executor)
-              .exceptionally(e -> setupFailed(remoteAddress, e));
+              .exceptionally(e -> {
+                open.decrementAndGet();
+                return setupFailed(remoteAddress, e);
+              });
         })
         .to(Sink.ignore())
         .run(system)
