@@ -3,10 +3,8 @@ package io.jnsq.tcp;
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.protocol.CommandDecoder;
 import io.jnsq.protocol.Frames;
-import io.jnsq.protocol.Inbound;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -15,20 +13,16 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
-import org.apache.pekko.stream.typed.javadsl.ActorSink;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Listens for TCP clients and gives each connection its pipeline:
- * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link ProtocolV2} actor
+ * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link SessionStage} ⇄ {@link ProtocolV2} actor
  * → one ByteString per write → socket.
  */
 public final class TcpServer {
@@ -128,33 +122,13 @@ public final class TcpServer {
         ProtocolV2.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
-    Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
-        session,
-        (ActorRef<ProtocolV2.InputAck> ackTo, List<Inbound> items) -> new ProtocolV2.InputBatch(ackTo, items),
-        ProtocolV2.InputStarted::new,
-        ProtocolV2.InputAck.INSTANCE,
-        new ProtocolV2.InputEnded(),
-        failure -> new ProtocolV2.InputEnded());
-
-    Source<ByteString, NotUsed> fromSession = ActorSource
-        .<ProtocolV2.Output, ProtocolV2.OutputAck>actorRefWithBackpressure(
-            session.narrow(),
-            ProtocolV2.OutputAck.INSTANCE,
-            out -> out instanceof ProtocolV2.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-            out -> out instanceof ProtocolV2.Abort ? Optional.of(new java.io.IOException("connection dropped by the node"))
-                : Optional.empty())
-        .mapMaterializedValue(out -> {
-          session.tell(new ProtocolV2.OutputStarted(out));
-          return NotUsed.getInstance();
+    Flow<ByteString, ByteString, NotUsed> app = Flow.of(ByteString.class)
+        .map(bytes -> {
+          StreamCodec codec = inbound.get();
+          return codec == null ? bytes : codec.decode(bytes);
         })
-        .map(out -> ((ProtocolV2.Bytes) out).bytes());
-
-    Flow<ByteString, ByteString, NotUsed> decompress = Flow.of(ByteString.class).map(bytes -> {
-      StreamCodec codec = inbound.get();
-      return codec == null ? bytes : codec.decode(bytes);
-    });
-    Flow<ByteString, ByteString, NotUsed> app = Flow.fromSinkAndSourceCoupled(
-        decompress.via(CommandDecoder.flow(context.settings().limits())).to(toSession), fromSession);
+        .via(CommandDecoder.flow(context.settings().limits()))
+        .via(Flow.fromGraph(new SessionStage(session)));
     TlsContexts tls = context.settings().tls();
     if (tls == null) return app;
     return org.apache.pekko.stream.javadsl.BidiFlow.fromGraph(new StartTls(tls::serverEngine, tlsPending)).join(app);
