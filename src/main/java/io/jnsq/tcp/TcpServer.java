@@ -5,7 +5,6 @@ import io.jnsq.protocol.CommandDecoder;
 import io.jnsq.protocol.Frames;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,9 +37,6 @@ public final class TcpServer {
   /** How long a refused connection may take to send the magic before it is closed anyway. */
   private static final java.time.Duration REFUSAL_WAIT = java.time.Duration.ofSeconds(2);
 
-  /** Connections being set up at once, beside the accept loop. */
-  private static final int MATERIALIZING = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
-
   private TcpServer() {}
 
   /** Binds {@code host:port} (port 0 = any free port) and serves until the binding is unbound. */
@@ -49,47 +45,34 @@ public final class TcpServer {
     AtomicLong ids = new AtomicLong();
     java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     ProtocolV2.Context context = new ProtocolV2.Context(registry, settings);
-    java.util.concurrent.Executor executor = system.executionContext();
-    // Pekko's listener accepts the next connection only once the previous one has been passed on, so the
-    // per-connection work (building and materializing the session's stream, spawning its actor) runs
-    // beside the accept loop, on the dispatcher's threads, instead of inside it.
     return Tcp.get(system).bind(host, port, BACKLOG, List.of(), false, scala.concurrent.duration.Duration.Inf())
-        .mapAsyncUnordered(MATERIALIZING, conn -> {
+        .to(Sink.foreach(conn -> {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
-          if (settings.maxConnections() > 0 && open.get() >= settings.maxConnections()) {
-            log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
-            return CompletableFuture.runAsync(() -> conn.handleWith(refusal(settings.maxConnections()), system), executor)
-                .exceptionally(e -> setupFailed(remoteAddress, e));
+          try {
+            if (settings.maxConnections() == 0) {   // nothing to count
+              conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
+            } else if (open.get() >= settings.maxConnections()) {
+              log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
+              conn.handleWith(refusal(settings.maxConnections()), system);
+            } else {
+              open.incrementAndGet();
+              conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
+                  .watchTermination((mat, done) -> {
+                    done.whenComplete((d, e) -> open.decrementAndGet());
+                    return mat;
+                  }), system);
+            }
+          } catch (RuntimeException e) {   // one connection is lost; the listener goes on
+            log.error("TCP: cannot serve {}: {}", remoteAddress, e.toString());
           }
-          if (settings.maxConnections() == 0) {   // nothing to count
-            return CompletableFuture.runAsync(() -> conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections),
-                system), executor).exceptionally(e -> setupFailed(remoteAddress, e));
-          }
-          open.incrementAndGet();
-          return CompletableFuture.runAsync(() -> conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
-              .watchTermination((mat, done) -> {
-                done.whenComplete((d, e) -> open.decrementAndGet());
-                return mat;
-              }), system), executor)
-              .exceptionally(e -> {
-                open.decrementAndGet();
-                return setupFailed(remoteAddress, e);
-              });
-        })
-        .to(Sink.ignore())
+        }))
         .run(system)
         .whenComplete((binding, error) -> {
           if (error != null) log.error("TCP: cannot listen on {}:{}: {}", host, port, error.getMessage());
           else log.info("TCP: listening on {}", binding.localAddress());
         });
-  }
-
-  /** A connection that could not be set up is lost, but the listener goes on (a failed future would stop it). */
-  private static Void setupFailed(String remoteAddress, Throwable e) {
-    log.error("TCP: cannot serve {}: {}", remoteAddress, e.toString());
-    return null;
   }
 
   /**
