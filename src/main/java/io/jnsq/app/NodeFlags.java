@@ -52,7 +52,7 @@ final class NodeFlags {
       new Flag("min-output-buffer-timeout", "lower bound for a client's output_buffer_timeout"),
       new Flag("output-buffer-timeout", "output_buffer_timeout of clients that do not choose one"),
       new Flag("max-channel-consumers", "consumers allowed on one channel (0: no limit)"),
-      new Flag("max-connections", "TCP clients allowed at once (0: no limit); a client beyond it is disconnected at once"),
+      new Flag("max-connections", "TCP clients allowed at once (0: no limit); a client beyond it gets E_TOO_MANY_CONNECTIONS after its magic, then the close"),
       new Flag("max-deflate-level", "highest deflate level a client may negotiate (1..9)"),
       new Flag("deflate", "let clients negotiate deflate compression (--deflate=false to refuse)", Kind.BOOL),
       new Flag("tls-cert", "PEM certificate (chain); with --tls-key, clients may upgrade to TLS in IDENTIFY"),

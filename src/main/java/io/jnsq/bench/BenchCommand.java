@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
  * {@code sub} (one channel, RDY, FIN everything) and {@code e2e} (both at once, publish-to-delivery
  * latency from a timestamp in each body). Every loop stops by itself after {@code --runfor}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Pub.class, BenchCommand.Sub.class, BenchCommand.E2e.class, ClientBench.class, LoopbackProbe.class, Summary.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Pub.class, BenchCommand.Sub.class, BenchCommand.E2e.class, ClientBench.class, ConnectBench.class, LoopbackProbe.class, Summary.class},
     description = "Load-test a node over TCP and print messages/s, MB/s and latency.")
 public final class BenchCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper();

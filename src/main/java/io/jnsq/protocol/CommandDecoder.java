@@ -20,6 +20,9 @@ import org.apache.pekko.util.ByteString;
  * a whole read at a time. Malformed input becomes a {@link ProtocolError} in the batch; after one that
  * loses the framing the stage reads no more (it does not complete: the connection's owner writes the
  * error frame and then closes the socket, which ends the stage). It never throws.
+ *
+ * <p>A read that completes the magic and holds no command yet still emits one (empty) batch, so the
+ * connection's owner learns that the client speaks V2: nothing may be sent to a client before that.
  */
 public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<Inbound>>> {
   private static final ByteString MAGIC_V2 = ByteString.fromString("  V2");
@@ -43,6 +46,7 @@ public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<
       private ByteString buffer = ByteString.emptyByteString();
       private boolean magicChecked;
       private boolean finished;   // framing lost: emit what we have, then read nothing more
+      private boolean magicJustSeen;   // the magic is complete: announce it even with no command
 
       {
         setHandler(in, new AbstractInHandler() {
@@ -64,7 +68,8 @@ public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<
       /** Called only while {@code out} has demand. */
       private void decodeOrPull() {
         List<Inbound> batch = decodeAll();
-        if (!batch.isEmpty()) {
+        if (!batch.isEmpty() || magicJustSeen) {
+          magicJustSeen = false;
           push(out, batch);
         } else if (isClosed(in)) {
           completeStage();
@@ -85,6 +90,7 @@ public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<
           }
           buffer = buffer.drop(4);
           magicChecked = true;
+          magicJustSeen = true;
         }
         int offset = 0;
         ByteString rest = buffer;

@@ -22,7 +22,7 @@ public final class Connections {
   public sealed interface Command {}
 
   /** A session announces itself; it is forgotten when it stops. */
-  public record Register(long connectionId, ActorRef<ClientSession.Command> session) implements Command {}
+  public record Register(long connectionId, ActorRef<ProtocolV2.SessionCommand> session) implements Command {}
 
   /** Every connection that has published at least once, with its per-topic counts. */
   public record GetProducers(ActorRef<List<Producer>> replyTo) implements Command {}
@@ -45,7 +45,7 @@ public final class Connections {
   }
 
   private final ActorContext<Command> ctx;
-  private final Map<Long, ActorRef<ClientSession.Command>> sessions = new HashMap<>();
+  private final Map<Long, ActorRef<ProtocolV2.SessionCommand>> sessions = new HashMap<>();
 
   private Connections(ActorContext<Command> ctx) { this.ctx = ctx; }
 
@@ -66,7 +66,7 @@ public final class Connections {
           return Behaviors.same();
         })
         .onMessage(CloseAll.class, c -> {
-          sessions.values().forEach(s -> s.tell(new ClientSession.Shutdown()));
+          sessions.values().forEach(s -> s.tell(new ProtocolV2.Shutdown()));
           c.replyTo().tell(Done.getInstance());
           return Behaviors.same();
         })
@@ -74,7 +74,7 @@ public final class Connections {
   }
 
   private Behavior<Command> onGetProducers(GetProducers get) {
-    List<ActorRef<ClientSession.Command>> all = new ArrayList<>(sessions.values());
+    List<ActorRef<ProtocolV2.SessionCommand>> all = new ArrayList<>(sessions.values());
     ActorRef<List<Producer>> replyTo = get.replyTo();
     if (all.isEmpty()) {
       replyTo.tell(List.of());
@@ -90,7 +90,7 @@ public final class Connections {
             replyTo.tell(List.copyOf(found));
             return Behaviors.stopped();
           })
-          .onMessage(ClientSession.ProducerReport.class, r -> {
+          .onMessage(ProtocolV2.ProducerReport.class, r -> {
             if (r.producer() != null) found.add(r.producer());
             if (++answered[0] < all.size()) return Behaviors.same();
             replyTo.tell(List.copyOf(found));
@@ -98,8 +98,8 @@ public final class Connections {
           })
           .build();
     }));
-    ActorRef<ClientSession.ProducerReport> gatherer = ctx.spawnAnonymous(gather).narrow();
-    for (ActorRef<ClientSession.Command> s : all) s.tell(new ClientSession.ReportProducer(gatherer));
+    ActorRef<ProtocolV2.ProducerReport> gatherer = ctx.spawnAnonymous(gather).narrow();
+    for (ActorRef<ProtocolV2.SessionCommand> s : all) s.tell(new ProtocolV2.ReportProducer(gatherer));
     return Behaviors.same();
   }
 }

@@ -2,34 +2,40 @@ package io.jnsq.tcp;
 
 import io.jnsq.broker.TopicRegistry;
 import io.jnsq.protocol.CommandDecoder;
-import io.jnsq.protocol.Inbound;
+import io.jnsq.protocol.Frames;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
-import org.apache.pekko.stream.typed.javadsl.ActorSink;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Listens for TCP clients and gives each connection its pipeline:
- * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link ClientSession} actor
+ * socket bytes → {@link CommandDecoder} (one batch of commands per read) → {@link SessionStage} ⇄ {@link ProtocolV2} actor
  * → one ByteString per write → socket.
  */
 public final class TcpServer {
   private static final Logger log = LoggerFactory.getLogger(TcpServer.class);
+
+  /**
+   * Connections the kernel may queue before we accept them (capped by {@code net.core.somaxconn}).
+   * Pekko's default of 100 made a burst of clients wait in SYN retransmits once 100 were queued.
+   */
+  static final int BACKLOG = 4096;
+
+  private static final ByteString MAGIC_V2 = ByteString.fromString("  V2");
+  /** How long a refused connection may take to send the magic before it is closed anyway. */
+  private static final java.time.Duration REFUSAL_WAIT = java.time.Duration.ofSeconds(2);
 
   private TcpServer() {}
 
@@ -38,23 +44,29 @@ public final class TcpServer {
       SessionSettings settings, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections) {
     AtomicLong ids = new AtomicLong();
     java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
-    ClientSession.Context context = new ClientSession.Context(registry, settings);
-    return Tcp.get(system).bind(host, port)
+    ProtocolV2.Context context = new ProtocolV2.Context(registry, settings);
+    return Tcp.get(system).bind(host, port, BACKLOG, List.of(), false, scala.concurrent.duration.Duration.Inf())
         .to(Sink.foreach(conn -> {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
-          if (settings.maxConnections() > 0 && open.get() >= settings.maxConnections()) {
-            log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
-            conn.handleWith(Flow.fromSinkAndSourceCoupled(Sink.ignore(), Source.<ByteString>empty()), system);
-            return;
+          try {
+            if (settings.maxConnections() == 0) {   // nothing to count
+              conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
+            } else if (open.get() >= settings.maxConnections()) {
+              log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
+              conn.handleWith(refusal(settings.maxConnections()), system);
+            } else {
+              open.incrementAndGet();
+              conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
+                  .watchTermination((mat, done) -> {
+                    done.whenComplete((d, e) -> open.decrementAndGet());
+                    return mat;
+                  }), system);
+            }
+          } catch (RuntimeException e) {   // one connection is lost; the listener goes on
+            log.error("TCP: cannot serve {}: {}", remoteAddress, e.toString());
           }
-          open.incrementAndGet();
-          conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
-              .watchTermination((mat, done) -> {
-                done.whenComplete((d, e) -> open.decrementAndGet());
-                return mat;
-              }), system);
         }))
         .run(system)
         .whenComplete((binding, error) -> {
@@ -63,43 +75,43 @@ public final class TcpServer {
         });
   }
 
+  /**
+   * A connection over {@code --max-connections}: a client that sends the magic gets one error frame,
+   * so its log says why, and then the close; anyone else (or silence) gets only the close.
+   */
+  private static Flow<ByteString, ByteString, NotUsed> refusal(int maxConnections) {
+    ByteString frame = Frames.error("E_TOO_MANY_CONNECTIONS max connections (" + maxConnections + ") reached");
+    return Flow.of(ByteString.class)
+        .statefulMapConcat(() -> {
+          ByteString[] seen = {ByteString.emptyByteString()};
+          return bytes -> {
+            seen[0] = seen[0].concat(bytes);
+            return seen[0].size() >= 4 ? List.of(seen[0].take(4)) : List.of();
+          };
+        })
+        .take(1)
+        .map(magic -> magic.equals(MAGIC_V2) ? frame : ByteString.emptyByteString())
+        .completionTimeout(REFUSAL_WAIT)
+        .recover(TimeoutException.class, ByteString::emptyByteString);
+  }
+
   private static Flow<ByteString, ByteString, NotUsed> sessionFlow(ActorSystem<?> system, long id, String remote,
-      ClientSession.Context context, ActorRef<Connections.Command> connections) {
+      ProtocolV2.Context context, ActorRef<Connections.Command> connections) {
     // Compression negotiated in IDENTIFY: the session sets it before it lets the decoder read on, and the
     // client sends compressed bytes only after IDENTIFY's answer, so the switch falls between commands.
     java.util.concurrent.atomic.AtomicReference<StreamCodec> inbound = new java.util.concurrent.atomic.AtomicReference<>();
     java.util.concurrent.atomic.AtomicBoolean tlsPending = new java.util.concurrent.atomic.AtomicBoolean();
-    ActorRef<ClientSession.Command> session = system.systemActorOf(
-        ClientSession.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
+    ActorRef<ProtocolV2.SessionCommand> session = system.systemActorOf(
+        ProtocolV2.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
-    Sink<List<Inbound>, NotUsed> toSession = ActorSink.actorRefWithBackpressure(
-        session,
-        (ActorRef<ClientSession.InputAck> ackTo, List<Inbound> items) -> new ClientSession.InputBatch(ackTo, items),
-        ClientSession.InputStarted::new,
-        ClientSession.InputAck.INSTANCE,
-        new ClientSession.InputEnded(),
-        failure -> new ClientSession.InputEnded());
-
-    Source<ByteString, NotUsed> fromSession = ActorSource
-        .<ClientSession.Output, ClientSession.OutputAck>actorRefWithBackpressure(
-            session.narrow(),
-            ClientSession.OutputAck.INSTANCE,
-            out -> out instanceof ClientSession.Close ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-            out -> out instanceof ClientSession.Abort ? Optional.of(new java.io.IOException("connection dropped by the node"))
-                : Optional.empty())
-        .mapMaterializedValue(out -> {
-          session.tell(new ClientSession.OutputStarted(out));
-          return NotUsed.getInstance();
+    Flow<ByteString, ByteString, NotUsed> app = Flow.of(ByteString.class)
+        .map(bytes -> {
+          StreamCodec codec = inbound.get();
+          return codec == null ? bytes : codec.decode(bytes);
         })
-        .map(out -> ((ClientSession.Bytes) out).bytes());
-
-    Flow<ByteString, ByteString, NotUsed> decompress = Flow.of(ByteString.class).map(bytes -> {
-      StreamCodec codec = inbound.get();
-      return codec == null ? bytes : codec.decode(bytes);
-    });
-    Flow<ByteString, ByteString, NotUsed> app = Flow.fromSinkAndSourceCoupled(
-        decompress.via(CommandDecoder.flow(context.settings().limits())).to(toSession), fromSession);
+        .via(CommandDecoder.flow(context.settings().limits()))
+        .via(Flow.fromGraph(new SessionStage(session)));
     TlsContexts tls = context.settings().tls();
     if (tls == null) return app;
     return org.apache.pekko.stream.javadsl.BidiFlow.fromGraph(new StartTls(tls::serverEngine, tlsPending)).join(app);

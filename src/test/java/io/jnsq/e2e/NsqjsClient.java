@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,7 +41,9 @@ public final class NsqjsClient {
   /** A running script: its JSON stdout lines are collected as they come. */
   public static final class Run {
     final Process process;
-    final List<JsonNode> lines = new CopyOnWriteArrayList<>();
+    // Appended by the reader thread, read by the test: a copy-on-write list would copy the whole list per
+    // line (10,000 lines = 50M element copies), and a loaded machine then lagged seconds behind the script.
+    final List<JsonNode> lines = java.util.Collections.synchronizedList(new ArrayList<>());
     final StringBuilder stderr = new StringBuilder();
     private final Thread reader;
 
@@ -80,7 +81,7 @@ public final class NsqjsClient {
         process.destroyForcibly();
         throw new AssertionError("nsqjs script still running after " + limit + "; stderr: " + stderr());
       }
-      reader.join(5000);
+      reader.join(limit.toMillis());   // every line the script printed is read before anyone looks at them
       return process.exitValue();
     }
 
@@ -88,7 +89,7 @@ public final class NsqjsClient {
     public void awaitEvent(String event, Duration limit) throws InterruptedException {
       long deadline = System.nanoTime() + limit.toNanos();
       while (System.nanoTime() < deadline) {
-        for (JsonNode n : lines) if (event.equals(n.path("event").asText())) return;
+        for (JsonNode n : snapshot()) if (event.equals(n.path("event").asText())) return;
         if (!process.isAlive()) break;
         Thread.sleep(20);
       }
@@ -97,8 +98,14 @@ public final class NsqjsClient {
 
     public List<JsonNode> events(String event) {
       List<JsonNode> out = new ArrayList<>();
-      for (JsonNode n : lines) if (event.equals(n.path("event").asText())) out.add(n);
+      for (JsonNode n : snapshot()) if (event.equals(n.path("event").asText())) out.add(n);
       return out;
+    }
+
+    private List<JsonNode> snapshot() {
+      synchronized (lines) {
+        return new ArrayList<>(lines);
+      }
     }
 
     public String stderr() {

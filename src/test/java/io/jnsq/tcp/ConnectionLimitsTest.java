@@ -1,6 +1,7 @@
 package io.jnsq.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnsq.app.Node;
@@ -62,6 +63,39 @@ class ConnectionLimitsTest {
       stop.set(true);
       nops.join();   // one writer per socket from here on
       assertEquals("OK", producer.withBody("PUB limits", "y".getBytes()).read().text(), "the producer stays");
+    } finally {
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
+  @Test
+  void aRefusedClientThatSentTheMagicLearnsWhyBeforeTheClose() throws Exception {
+    Node node = TestNodes.start(new HashMap<>(Map.of("max-connections", 1)));
+    try (NsqTestClient a = NsqTestClient.connect(node.tcpAddress())) {
+      assertEquals("OK", a.withBody("IDENTIFY", EMPTY_IDENTIFY).read().text());
+      try (NsqTestClient refused = NsqTestClient.connect(node.tcpAddress())) {
+        NsqTestClient.Frame f = refused.readRaw();
+        assertEquals(1, f.type());
+        assertTrue(f.text().startsWith("E_TOO_MANY_CONNECTIONS"), f.text());
+        assertTrue(refused.closedByServer());
+      }
+      try (NsqTestClient scanner = new NsqTestClient(node.tcpAddress())) {
+        scanner.send("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(scanner.closedByServer(), "no magic: closed without a frame");
+      }
+    } finally {
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
+  @Test
+  void nothingIsSentBeforeTheMagic() throws Exception {
+    // Heartbeats every 250 ms (half the client timeout) for clients that spoke V2.
+    Node node = TestNodes.start(new HashMap<>(Map.of("client-timeout", "500ms")));
+    try (NsqTestClient silent = new NsqTestClient(node.tcpAddress());
+         NsqTestClient talker = NsqTestClient.connect(node.tcpAddress())) {
+      assertEquals("_heartbeat_", talker.readRaw().text(), "a V2 client gets heartbeats");
+      assertThrows(java.io.IOException.class, silent::readRaw, "not a byte to the silent one, then the close");
     } finally {
       node.stop().toCompletableFuture().join();
     }
