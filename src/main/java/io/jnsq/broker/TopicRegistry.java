@@ -5,7 +5,6 @@ import io.jnsq.config.NodeSettings;
 import io.jnsq.storage.BlockPool;
 import io.jnsq.storage.TopicLog;
 import io.jnsq.storage.Health;
-import io.jnsq.storage.NodeMetadata;
 import io.jnsq.storage.Persistence;
 import io.jnsq.storage.Storage;
 import java.util.concurrent.Executor;

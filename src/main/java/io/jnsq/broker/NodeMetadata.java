@@ -1,4 +1,4 @@
-package io.jnsq.storage;
+package io.jnsq.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
