@@ -437,7 +437,9 @@ public final class Channel {
     }
     cursor.advance(b);
     dirty = true;
-    if (cursor.pos() - reportedPos >= PROGRESS_BYTES || cursor.atEnd()) reportProgress(-1, -1);
+    // A memory-only log counts what it holds against mem-queue-size, so it hears more often.
+    long every = cursor.log().memoryOnly() ? PROGRESS_BYTES / 16 : PROGRESS_BYTES;
+    if (cursor.pos() - reportedPos >= every) reportProgress(-1, -1);   // the rest: on the next tick
   }
 
   /** Tells the topic how far this channel read (it frees memory) and, when known, its ack floor (it frees files). */
@@ -500,10 +502,12 @@ public final class Channel {
 
   private Behavior<Command> onTick(Tick t) {
     if (closed) return Behaviors.same();
-    if (dirty) {
-      save(durable);
-    } else if (!saves) {
+    if (readFailing) dispatch();   // try the log's files again
+    if (saves) {
+      if (dirty) save(durable);   // reports the progress once saved
+    } else if (dirty || cursor.pos() != reportedPos) {
       // Nothing is saved: the floor is what is read and not finished, reported for the topic's trimming.
+      dirty = false;
       CursorFile.State state = snapshot();
       reportProgress(state.floorPos(), ChannelCheckpoint.floorSeq(state));
     }
