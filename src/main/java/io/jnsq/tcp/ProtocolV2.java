@@ -359,6 +359,8 @@ public final class ProtocolV2 {
     }
     if (req.msgTimeoutMs() > 0) msgTimeout = Duration.ofMillis(req.msgTimeoutMs());
     sampleRate = req.sampleRate();
+    log.info("[{}] IDENTIFY: client_id={} hostname={} user_agent={} tls={} snappy={} deflate={}", remoteAddress,
+        req.clientId(), req.hostname(), req.userAgent(), n.response().tlsV1(), n.response().snappy(), n.response().deflate());
     client.owe(ClientV2.Reply.ready(req.featureNegotiation() ? Frames.response(n.response().toJson()) : Frames.OK));
     boolean tls = n.response().tlsV1();
     if (tls) {
@@ -726,6 +728,7 @@ public final class ProtocolV2 {
   }
 
   private Behavior<SessionCommand> onStop() {
+    log.info("PROTOCOL(V2): [{}] exiting ioloop", remoteAddress);   // nsqd's line when a client goes
     if (channel != null) channel.tell(new Channel.Unsubscribe(connectionId));
     if (inputAckTo != null) inputAckTo.tell(InputAck.INSTANCE);
     return Behaviors.same();

@@ -50,6 +50,7 @@ public final class TcpServer {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+          log.info("TCP: new client({})", remoteAddress);
           try {
             if (settings.maxConnections() == 0) {   // nothing to count
               conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
