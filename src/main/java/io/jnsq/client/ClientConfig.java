@@ -160,6 +160,9 @@ public final class ClientConfig {
   /** The delay of a REQ when a handler fails: this times the attempts, up to max_requeue_delay (default 90 s). */
   public ClientConfig defaultRequeueDelay(Duration d) { defaultRequeueDelay = d; return this; }
 
+  /** A consumer's {@code max_in_flight}. */
+  public int maxInFlightValue() { return maxInFlight; }
+
   /** The handler threads a consumer will use. */
   public int concurrencyValue() { return concurrency; }
 
