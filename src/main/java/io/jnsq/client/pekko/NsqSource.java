@@ -19,6 +19,7 @@ import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.GraphStageWithMaterializedValue;
 import scala.Tuple2;
+import scala.jdk.javaapi.FutureConverters;
 
 /**
  * A Pekko Streams {@link Source} of one channel's messages, on a {@link Consumer}, whose RDY follows
@@ -112,7 +113,10 @@ public final class NsqSource {
         // starts at RDY 0: nothing is taken from nsqd before downstream's first pull
         consumer = new Consumer(topic, channel, config, m -> {
           m.disableAutoResponse();
-          onMessage.invoke(m);
+          // a message that comes after the stage stopped goes back to nsqd, so the consumer's stop need not wait for it
+          FutureConverters.asJava(onMessage.invokeWithFeedback(m)).whenComplete((done, stopped) -> {
+            if (stopped != null) m.requeueWithoutBackoff(Duration.ZERO);
+          });
         });
         consumer.changeMaxInFlight(0);
         control = new Control(consumer);
