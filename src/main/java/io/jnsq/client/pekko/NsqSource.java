@@ -9,6 +9,8 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Outlet;
@@ -18,16 +20,18 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.GraphStageWithMaterializedValue;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import scala.Tuple2;
-import scala.jdk.javaapi.FutureConverters;
 
 /**
  * A Pekko Streams {@link Source} of one channel's messages, on a {@link Consumer}, whose RDY follows
- * downstream demand: while downstream pulls (or nothing is waiting for it) the consumer's RDY is
- * {@code max_in_flight}; as soon as downstream stops pulling and a message is waiting, RDY drops to 0,
- * so nsqd stops sending, and it goes back up once downstream has taken what was waiting. Back-pressure
- * thus reaches nsqd through RDY itself: at most {@code max_in_flight} messages are ever out of nsqd
- * and not yet answered, and a stopped stream holds RDY 0. No handler thread waits for downstream.
+ * downstream demand. It starts at RDY 0 and goes to {@code max_in_flight} on downstream's first pull.
+ * When downstream falls behind (half of {@code max_in_flight} delivered and waiting for a pull) or
+ * stops pulling (messages waiting and no pull for 100 ms), RDY drops to 0 and nsqd stops sending; once
+ * downstream pulls again and has taken all but a quarter of what waited, RDY is {@code max_in_flight}
+ * again. Back-pressure thus reaches nsqd through RDY itself: at most {@code max_in_flight} messages
+ * are ever out of nsqd and not yet answered, a stopped stream holds RDY 0, and a stream that keeps up
+ * sends no RDY at all after the first. No handler thread waits for downstream.
  * Downstream answers each message ({@link Message#finish()}, {@link Message#requeue}); {@link #bodies}
  * FINs each one as it is emitted instead (at most once). Cancelling the stream or
  * {@link Control#stop()} requeues what downstream has not taken and stops the consumer (CLS, then
@@ -74,6 +78,10 @@ public final class NsqSource {
     });
   }
 
+  /** How long messages may wait with no pull from downstream before RDY goes to 0. */
+  static final Duration STALL_AFTER = Duration.ofMillis(100);
+  private static final String STALL_CHECK = "stall-check";
+
   private static final class Stage extends GraphStageWithMaterializedValue<SourceShape<Message>, Control> {
     private final Outlet<Message> out = Outlet.create("NsqSource.out");
     private final SourceShape<Message> shape = SourceShape.of(out);
@@ -99,32 +107,40 @@ public final class NsqSource {
       return new Tuple2<>(logic, logic.control);
     }
 
-    private final class Logic extends GraphStageLogic {
+    private final class Logic extends TimerGraphStageLogic {
       private final int maxInFlight = config.maxInFlightValue();
+      private final int high = Math.max(1, maxInFlight / 2);   // this many waiting: downstream is behind, RDY 0
+      private final int low = high / 2;   // back down to this many (and pulling): RDY max_in_flight again
       private final ArrayDeque<Message> waiting = new ArrayDeque<>();   // delivered, not yet pulled
-      private final AsyncCallback<Message> onMessage = createAsyncCallback(this::arrived);
+      private boolean lowered = true;   // RDY 0 until downstream's first pull
+      private long pulls;
+      private long pullsAtCheck = -1;   // pulls when the stall check was scheduled, -1 if none is
+      // handler threads add here and wake the stage (one wake at a time); the stage takes them in order
+      private final ConcurrentLinkedQueue<Message> incoming = new ConcurrentLinkedQueue<>();
+      private final AtomicBoolean wakePending = new AtomicBoolean();
+      private final AsyncCallback<Done> onIncoming = createAsyncCallback(d -> takeIncoming());
       private final AsyncCallback<Throwable> onFailure = createAsyncCallback(this::failed);
       private final Consumer consumer;
       private final Control control;
-      private boolean finished;
+      private volatile boolean finished;   // written by the stage only
 
       Logic() {
         super(shape);
         // starts at RDY 0: nothing is taken from nsqd before downstream's first pull
         consumer = new Consumer(topic, channel, config, m -> {
           m.disableAutoResponse();
-          // a message that comes after the stage stopped goes back to nsqd, so the consumer's stop need not wait for it
-          FutureConverters.asJava(onMessage.invokeWithFeedback(m)).whenComplete((done, stopped) -> {
-            if (stopped != null) m.requeueWithoutBackoff(Duration.ZERO);
-          });
+          incoming.add(m);
+          if (finished) requeueIncoming();   // the stage stopped: it may not take this one any more
+          else if (wakePending.compareAndSet(false, true)) onIncoming.invoke(Done.getInstance());
         });
         consumer.changeMaxInFlight(0);
         control = new Control(consumer);
         setHandler(out, new AbstractOutHandler() {
           @Override public void onPull() {
+            pulls++;
             Message m = waiting.poll();
             if (m != null) push(out, m);
-            adjustRdy();
+            if (lowered && waiting.size() <= low) setRdy(false);
           }
 
           @Override public void onDownstreamFinish(Throwable cause) {
@@ -153,14 +169,41 @@ public final class NsqSource {
         shutDown();   // also when the stream is torn down abruptly
       }
 
+      private void takeIncoming() {
+        wakePending.set(false);   // before taking, so a message added after this wakes the stage again
+        Message m;
+        while (!finished && (m = incoming.poll()) != null) arrived(m);
+      }
+
+      /** Sends back what the stage will not take (after it stopped: set finished first, then drain). */
+      private void requeueIncoming() {
+        Message m;
+        while ((m = incoming.poll()) != null) m.requeueWithoutBackoff(Duration.ZERO);
+      }
+
       private void arrived(Message m) {
-        if (finished) {
-          m.requeueWithoutBackoff(Duration.ZERO);
+        if (isAvailable(out) && waiting.isEmpty()) {
+          push(out, m);
           return;
         }
-        if (isAvailable(out) && waiting.isEmpty()) push(out, m);
-        else waiting.add(m);
-        adjustRdy();
+        waiting.add(m);
+        if (lowered) return;
+        if (waiting.size() >= high) setRdy(true);
+        else if (pullsAtCheck < 0) scheduleStallCheck();
+      }
+
+      private void scheduleStallCheck() {
+        pullsAtCheck = pulls;
+        scheduleOnce(STALL_CHECK, STALL_AFTER);
+      }
+
+      /** Messages have waited STALL_AFTER: if downstream pulled none meanwhile it has stopped, so RDY 0. */
+      @Override public void onTimer(Object key) {
+        boolean stopped = pulls == pullsAtCheck;
+        pullsAtCheck = -1;
+        if (finished || lowered || waiting.isEmpty()) return;
+        if (stopped) setRdy(true);
+        else scheduleStallCheck();
       }
 
       private void failed(Throwable e) {
@@ -168,11 +211,10 @@ public final class NsqSource {
         failStage(e);
       }
 
-      /** RDY 0 once downstream stops pulling with a message waiting; max_in_flight otherwise. */
-      private void adjustRdy() {
+      private void setRdy(boolean lower) {
         if (finished) return;
-        boolean stalled = !isAvailable(out) && !waiting.isEmpty();
-        consumer.changeMaxInFlight(stalled ? 0 : maxInFlight);
+        lowered = lower;
+        consumer.changeMaxInFlight(lower ? 0 : maxInFlight);
       }
 
       private void shutDown() {
@@ -181,6 +223,7 @@ public final class NsqSource {
         consumer.changeMaxInFlight(0);
         Message m;
         while ((m = waiting.poll()) != null) m.requeueWithoutBackoff(Duration.ZERO);
+        requeueIncoming();
         consumer.stopAsync();
       }
     }

@@ -132,6 +132,28 @@ class NsqStreamsTest {
   }
 
   @Test
+  void aFewMessagesWaitingWithNoPullAlsoBringRdyToZero() throws Exception {
+    try (Producer producer = new Producer(tcp)) {
+      for (int i = 0; i < 2; i++) producer.publish("few", "f" + i);
+      producer.publish("few", "f2").get(10, TimeUnit.SECONDS);
+    }
+    // fewer messages than would make downstream look behind: the stall check sees no pull and lowers RDY
+    Pair<NsqSource.Control, SinkQueueWithCancel<byte[]>> run =
+        NsqSource.bodies("few", "ch", new ClientConfig().maxInFlight(100), List.of(tcp), List.of())
+            .toMat(Sink.<byte[]>queue().withAttributes(Attributes.inputBuffer(1, 1)), Keep.both()).run(system);
+    assertTrue(run.second().pull().toCompletableFuture().get(10, TimeUnit.SECONDS).isPresent());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    JsonNode stats = channelStats("few", "ch");
+    while (readyCount(stats) != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      stats = channelStats("few", "ch");
+    }
+    assertEquals(0, readyCount(stats), "no pull, messages waiting: RDY 0: " + stats);
+    for (int i = 0; i < 2; i++) assertTrue(run.second().pull().toCompletableFuture().get(10, TimeUnit.SECONDS).isPresent());
+    run.first().stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
   void stopEndsTheStreamAndTheConnection() throws Exception {
     try (Producer producer = new Producer(tcp)) {
       producer.publish("idle", "m").get(10, TimeUnit.SECONDS);
