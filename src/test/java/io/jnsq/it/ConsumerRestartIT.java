@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The JVM client's consumer under a node killed with SIGKILL (no clean close, no CLS) and started
  * again on the same ports: it notices the dead connection, redials with backoff, subscribes again and
- * receives what is published after the restart.
+ * receives what is published after the restart, and what a producer that lived through the kill held
+ * while the node was down.
  */
 class ConsumerRestartIT {
   private static final List<String> JVM = List.of("-Xmx256m");
@@ -38,22 +39,43 @@ class ConsumerRestartIT {
       }
       awaitCount(got, 100, 30);
 
-      node.kill9();
-      awaitConnections(consumer, 0, 30);   // the reader saw the socket die
-      again = node.restart(dir, JVM, List.of());
-      awaitConnections(consumer, 1, 60);   // redialled and subscribed again
-      try (Producer producer = new Producer(address)) {
-        for (int i = 0; i < 100; i++) producer.publish("restarts", "after-" + i).get(10, TimeUnit.SECONDS);
+      // one producer lives through the kill: what it is given while the node is down, it holds
+      Producer survivor = new Producer(List.of(address), new ClientConfig().holdTimeout(java.time.Duration.ofSeconds(90)));
+      try {
+        survivor.publish("restarts", "warm-up").get(10, TimeUnit.SECONDS);
+        node.kill9();
+        awaitConnections(consumer, 0, 30);   // the reader saw the socket die
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (survivor.isConnected() && System.nanoTime() < until) Thread.sleep(20);
+        List<java.util.concurrent.CompletableFuture<Void>> held = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) held.add(survivor.publish("restarts", "down-" + i));
+
+        again = node.restart(dir, JVM, List.of());
+        awaitConnections(consumer, 1, 60);   // redialled and subscribed again
+        java.util.concurrent.CompletableFuture.allOf(held.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+            .get(60, TimeUnit.SECONDS);
+        try (Producer producer = new Producer(address)) {
+          for (int i = 0; i < 100; i++) producer.publish("restarts", "after-" + i).get(10, TimeUnit.SECONDS);
+        }
+      } finally {
+        survivor.close();
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!got.containsAll(expected("after-")) && System.nanoTime() < deadline) Thread.sleep(50);
-      assertTrue(got.containsAll(expected("after-")), "received after the restart: " + got.stream().filter(s -> s.startsWith("after-")).count());
+      while (!(got.containsAll(expected("after-")) && got.containsAll(expected("down-"))) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertTrue(got.containsAll(expected("after-")), "published after the restart: " + count(got, "after-"));
+      assertTrue(got.containsAll(expected("down-")), "held by the producer while the node was down: " + count(got, "down-"));
       assertTrue(got.containsAll(expected("before-")));
     } finally {
       consumer.stop();
       node.close();
       if (again != null) again.close();
     }
+  }
+
+  private static long count(Set<String> got, String prefix) {
+    return got.stream().filter(s -> s.startsWith(prefix)).count();
   }
 
   private static Set<String> expected(String prefix) {
