@@ -75,14 +75,21 @@ class NsqjsSecureInteropTest {
     return new ClientConfig().set("tls_v1", "true").set("tls_insecure_skip_verify", "true").authSecret(SECRET);
   }
 
-  /** The channel's clients in the node's /stats. */
+  /** The channel's clients in the node's /stats, once it has one (a client's SUB may still be on its way). */
   private static JsonNode clients(String topic, String channel) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpAddress().getPort()
-        + "/stats?format=json&topic=" + topic + "&channel=" + channel)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    for (JsonNode t : new ObjectMapper().readTree(body).path("topics")) {
-      for (JsonNode c : t.path("channels")) if (c.path("channel_name").asText().equals(channel)) return c.path("clients");
-    }
-    throw new AssertionError("no channel " + channel + " in " + body);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String body;
+    do {
+      body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpAddress().getPort()
+          + "/stats?format=json&topic=" + topic + "&channel=" + channel)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      for (JsonNode t : new ObjectMapper().readTree(body).path("topics")) {
+        for (JsonNode c : t.path("channels")) {
+          if (c.path("channel_name").asText().equals(channel) && c.path("clients").size() > 0) return c.path("clients");
+        }
+      }
+      Thread.sleep(20);   // polling a condition
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("no client on channel " + channel + " in " + body);
   }
 
   @Test
