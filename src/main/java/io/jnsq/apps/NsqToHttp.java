@@ -25,10 +25,11 @@ import picocli.CommandLine.Option;
 
 /** NSQ's {@code nsq_to_http}: sends each message of a channel to an HTTP endpoint (GET or POST). */
 @Command(name = "nsq_to_http", sortOptions = false,
-    description = "Consumes -topic/-channel and makes one HTTP request (-get or -post) per message; FIN on a 2xx answer, REQ otherwise.")
+    description = "Consumes -topic/-channel and makes one HTTP request (-get or -post) per message (to every address with -mode multicast); FIN on a 2xx answer, REQ otherwise.")
 public final class NsqToHttp implements Callable<Integer> {
   static final String NAME = "nsq_to_http";
   static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+  static final String MULTICAST = "multicast";
 
   @Option(names = {"-topic", "--topic"}, paramLabel = "<topic>", description = "nsq topic")
   String topic = "";
@@ -44,7 +45,7 @@ public final class NsqToHttp implements Callable<Integer> {
   String contentType = DEFAULT_CONTENT_TYPE;
   @Option(names = {"-header", "--header"}, paramLabel = "<Key: Value>", description = "Custom header for HTTP requests (may be given multiple times)")
   List<String> headers = new ArrayList<>();
-  @Option(names = {"-mode", "--mode"}, paramLabel = "<mode>", description = "the upstream request mode options: round-robin, hostpool (default), epsilon-greedy")
+  @Option(names = {"-mode", "--mode"}, paramLabel = "<mode>", description = "the upstream request mode options: round-robin, hostpool (default), epsilon-greedy; multicast (deprecated, as in NSQ) sends each message to every address")
   String mode = "hostpool";
   @Option(names = {"-n", "--n"}, paramLabel = "<n>", description = "number of concurrent publishers (default: 100)")
   int publishers = 100;
@@ -69,6 +70,8 @@ public final class NsqToHttp implements Callable<Integer> {
   private Duration requestTimeout;
   private HostPool pool;
   private boolean post;
+  private boolean multicast;
+  private List<String> addresses;
   private final Map<String, String> headerValues = new HashMap<>();
   private final Map<String, TimerMetrics> perAddress = new HashMap<>();
   private TimerMetrics aggregate;
@@ -92,7 +95,10 @@ public final class NsqToHttp implements Callable<Integer> {
       for (String g : getAddrs) {
         if (g.split("%s", -1).length != 2) throw new Apps.Usage("invalid GET address - must be a printf string");
       }
-      if (!HostPool.validMode(mode)) throw new Apps.Usage("invalid --mode " + mode + " (round-robin, hostpool, epsilon-greedy)");
+      multicast = mode.equals(MULTICAST);
+      if (!multicast && !HostPool.validMode(mode)) {
+        throw new Apps.Usage("invalid --mode " + mode + " (multicast, round-robin, hostpool, epsilon-greedy)");
+      }
       if (sample > 1.0 || sample < 0.0) throw new Apps.Usage("ERROR: --sample must be between 0.0 and 1.0");
       if (publishers < 1) throw new Apps.Usage("-n must be at least 1");
       for (String h : headers) {
@@ -103,13 +109,17 @@ public final class NsqToHttp implements Callable<Integer> {
       Duration connectTimeout = ClientConfig.parseDuration(connectTimeoutFlag);
       requestTimeout = ClientConfig.parseDuration(requestTimeoutFlag);
       post = !postAddrs.isEmpty();
-      List<String> addresses = post ? postAddrs : getAddrs;
-      pool = new HostPool(addresses, mode);
+      addresses = List.copyOf(post ? postAddrs : getAddrs);
+      pool = new HostPool(addresses, multicast ? "round-robin" : mode);
       for (String a : addresses) {
         perAddress.put(a, new TimerMetrics(addresses.size() == 1 ? 0 : statusEvery, "[" + a + "]:", NAME, err));
       }
       aggregate = new TimerMetrics(statusEvery, "[aggregate]:", NAME, err);
       http = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+      if (multicast) {
+        Apps.log(err, NAME, "WARNING: multicast mode is deprecated in favor of using separate nsq_to_http on different channels"
+            + " (and will be dropped in a future release)");
+      }
       cfg = Apps.config(NAME, flags.consumerOpts).maxInFlight(maxInFlight).concurrency(publishers);
       consumer = new Consumer(topic, channel, cfg, this::handle);
     } catch (IllegalArgumentException e) {
@@ -138,6 +148,16 @@ public final class NsqToHttp implements Callable<Integer> {
   private void handle(Message m) throws Exception {
     if (sample < 1.0 && ThreadLocalRandom.current().nextDouble() > sample) return;   // sampled out: FIN
     long start = System.nanoTime();
+    if (multicast) {
+      // every address in flag order; the first failure REQs the message, so the ones before it get it again
+      for (String addr : addresses) {
+        long st = System.nanoTime();
+        send(addr, m.body());
+        perAddress.get(addr).status(st);
+      }
+      aggregate.status(start);
+      return;
+    }
     int i = pool.pick();
     String addr = pool.host(i);
     try {

@@ -53,6 +53,8 @@ public final class ClientConfig {
   Duration linger = Duration.ZERO;
   int batchSize = 256;
   int batchBytes = 1 << 20;
+  Duration holdTimeout = Duration.ofSeconds(10);
+  int holdSize = 10_000;
 
   /** Defaults as go-nsq's {@code NewConfig()}. */
   public ClientConfig() {}
@@ -67,7 +69,8 @@ public final class ClientConfig {
    * {@code write_timeout}, {@code lookupd_poll_interval}, {@code lookupd_poll_jitter},
    * {@code default_requeue_delay}, {@code max_requeue_delay}, {@code backoff_multiplier},
    * {@code max_backoff_duration}, {@code rdy_redistribute_interval}) or by one of ours
-   * ({@code concurrency}, {@code auto_touch}, {@code linger}, {@code batch_size}, {@code batch_bytes}).
+   * ({@code concurrency}, {@code auto_touch}, {@code linger}, {@code batch_size}, {@code batch_bytes},
+   * {@code hold_timeout}, {@code hold_size}).
    * Durations are Go's ({@code 250ms}, {@code 1m30s}) or plain milliseconds; booleans alone mean true.
    *
    * @throws IllegalArgumentException for an unknown name or a bad value
@@ -110,6 +113,8 @@ public final class ClientConfig {
       case "linger": linger = duration(name, v); break;
       case "batch_size": batchSize = integer(name, v, 1, 1_000_000); break;
       case "batch_bytes": batchBytes = integer(name, v, 1, Integer.MAX_VALUE); break;
+      case "hold_timeout": holdTimeout = duration(name, v); break;
+      case "hold_size": holdSize = integer(name, v, 0, Integer.MAX_VALUE); break;
       default: throw new IllegalArgumentException("unknown option " + name);
     }
     return this;
@@ -148,6 +153,15 @@ public final class ClientConfig {
   /** Largest number of single publishes a producer puts into one MPUB (default 256). */
   public ClientConfig batchSize(int n) { return set("batch_size", Integer.toString(n)); }
 
+  /**
+   * How long a producer holds a publish while it has no connection to nsqd (reconnecting with
+   * backoff) before failing it (default 10 s; 0 fails such publishes at once).
+   */
+  public ClientConfig holdTimeout(Duration d) { holdTimeout = d; return this; }
+
+  /** How many publishes a producer holds at most while it has no connection; more fail at once (default 10,000). */
+  public ClientConfig holdSize(int n) { return set("hold_size", Integer.toString(n)); }
+
   /** TOUCH each in-flight message at half its msg_timeout while the handler runs. */
   public ClientConfig autoTouch(boolean on) { autoTouch = on; return this; }
 
@@ -159,6 +173,9 @@ public final class ClientConfig {
 
   /** The delay of a REQ when a handler fails: this times the attempts, up to max_requeue_delay (default 90 s). */
   public ClientConfig defaultRequeueDelay(Duration d) { defaultRequeueDelay = d; return this; }
+
+  /** A consumer's {@code max_in_flight}. */
+  public int maxInFlightValue() { return maxInFlight; }
 
   /** The handler threads a consumer will use. */
   public int concurrencyValue() { return concurrency; }

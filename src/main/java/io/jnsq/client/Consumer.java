@@ -71,6 +71,7 @@ public final class Consumer {
   private boolean backoffWaiting;   // RDY 0 until the backoff timer fires; guarded by rdyLock
   private int rotation;   // guarded by rdyLock
   private int lookupdIndex;
+  private volatile int maxInFlight;   // config's max_in_flight until changeMaxInFlight
   private ScheduledFuture<?> lookupdPoll;
 
   /**
@@ -82,6 +83,7 @@ public final class Consumer {
     this.channel = channel;
     this.config = config;
     this.handler = handler;
+    this.maxInFlight = config.maxInFlight;
     AtomicInteger n = new AtomicInteger();
     this.handlers = Executors.newFixedThreadPool(config.concurrency, r -> daemon(r, "jnsq-handler-" + n.incrementAndGet()));
     this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "jnsq-consumer-timers"));
@@ -129,6 +131,20 @@ public final class Consumer {
       }
     }
   }
+
+  /**
+   * Changes {@code max_in_flight} (go-nsq's {@code ChangeMaxInFlight}) and sends every connection its
+   * new share as RDY at once; 0 sets RDY 0 everywhere, so nsqd sends nothing more until it is raised.
+   */
+  public void changeMaxInFlight(int n) {
+    if (n < 0) throw new IllegalArgumentException("max_in_flight must not be negative: " + n);
+    if (maxInFlight == n) return;
+    maxInFlight = n;
+    updateRdy();
+  }
+
+  /** The current {@code max_in_flight}. */
+  public int maxInFlight() { return maxInFlight; }
 
   /** Messages received, FINed and REQed so far, and the open connections. */
   public record Stats(long received, long finished, long requeued, int connections) {}
@@ -387,7 +403,7 @@ public final class Consumer {
     synchronized (rdyLock) {
       rotation++;
     }
-    if (config.maxInFlight < conns.size()) updateRdy();
+    if (maxInFlight < conns.size()) updateRdy();
   }
 
   /** Sends each connection the RDY it should have now; only changes are sent. */
@@ -396,11 +412,11 @@ public final class Consumer {
       List<Conn> all = new ArrayList<>(conns);
       int n = all.size();
       if (n == 0) return;
-      int mif = config.maxInFlight;
+      int mif = maxInFlight;
       for (int i = 0; i < n; i++) {
         Conn c = all.get(i);
         long target;
-        if (stopping) {
+        if (stopping || mif == 0) {
           target = 0;
         } else if (backoffCounter > 0) {
           target = !backoffWaiting && i == rotation % n ? 1 : 0;   // one message tests the water

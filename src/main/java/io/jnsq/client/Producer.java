@@ -16,8 +16,11 @@ import java.util.concurrent.TimeUnit;
  * command is on the wire go out together as one MPUB (up to {@code batch_size}, waiting up to
  * {@code linger} for more), each caller still getting its own result. With several addresses, the
  * producer uses the first that answers and fails over to the next when it goes away; after a
- * failure it reconnects with exponential backoff (100 ms doubling to 5 s), failing publishes at once
- * while it waits.
+ * failure it reconnects with exponential backoff (100 ms doubling to 5 s). Publishes made while it has
+ * no connection are held, in order, and sent once it connects again: at most {@code hold_size} of them
+ * (more fail at once) and each for at most {@code hold_timeout} (then it fails). Publishes already
+ * written to a connection that is lost fail, as nsqd may or may not have taken them; an error nsqd
+ * answers while connecting (a refused AUTH, a bad IDENTIFY) fails what is held at once.
  *
  * <pre>{@code
  * try (Producer p = new Producer(List.of("127.0.0.1:4150"), new ClientConfig())) {
@@ -45,10 +48,13 @@ public final class Producer implements AutoCloseable {
   private ArrayDeque<List<CompletableFuture<Void>>> pending = new ArrayDeque<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean closing;
-  private Connection conn;   // writer thread only
+  private volatile Connection conn;   // written by the writer thread only
   private int next;
   private long backoffMs;
   private long retryAt;
+  private record Held(Request request, long deadline) {}
+  private final ArrayDeque<Held> held = new ArrayDeque<>();   // writer thread only: publishes waiting for a connection
+  private String lastError = "no connection yet";   // writer thread only
 
   /** A producer for these nsqd TCP addresses ({@code host:port}); it connects on the first publish. */
   public Producer(List<String> nsqdTcpAddresses, ClientConfig config) {
@@ -116,6 +122,12 @@ public final class Producer implements AutoCloseable {
     return stopped;
   }
 
+  /** Whether the producer has an open connection to nsqd now (for tests and health checks). */
+  public boolean isConnected() {
+    Connection c = conn;
+    return c != null && !c.isClosed();
+  }
+
   private static CompletableFuture<Void> done(Request r) {
     if (r instanceof Pub p) return p.done();
     if (r instanceof Mpub m) return m.done();
@@ -127,8 +139,13 @@ public final class Producer implements AutoCloseable {
     List<Request> batch = new ArrayList<>();
     try {
       while (true) {
-        Request first = queue.take();
+        Request first = held.isEmpty() ? queue.take() : queue.poll(untilNextRetryOrExpiry(), TimeUnit.NANOSECONDS);
         batch.clear();
+        expireHeld();
+        if (first == null) {
+          deliver(batch, false);   // a retry is due, or held publishes expired
+          continue;
+        }
         batch.add(first);
         if (first instanceof Pub && !config.linger.isZero()) {
           long until = System.nanoTime() + config.linger.toNanos();
@@ -141,19 +158,22 @@ public final class Producer implements AutoCloseable {
         queue.drainTo(batch, Math.max(0, config.batchSize - batch.size()));
         boolean stop = batch.stream().anyMatch(r -> r instanceof Stop);
         batch.removeIf(r -> r instanceof Stop);
-        if (!batch.isEmpty()) sendAll(batch);
         if (stop) {
-          List<Request> rest = new ArrayList<>();
-          queue.drainTo(rest);
-          rest.removeIf(r -> r instanceof Stop);
-          if (!rest.isEmpty()) sendAll(rest);
+          queue.drainTo(batch);
+          batch.removeIf(r -> r instanceof Stop);
+          deliver(batch, true);
+          fail(held.stream().map(Held::request).toList(), new NsqException("E_CLIENT",
+              "producer stopped while not connected to nsqd: " + lastError));
+          held.clear();
           finish();
           return;
         }
+        deliver(batch, false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       failAll(new NsqException("E_CLIENT", "producer interrupted"));
+      fail(held.stream().map(Held::request).toList(), new NsqException("E_CLIENT", "producer interrupted"));
       stopped.complete(null);
     }
   }
@@ -170,9 +190,63 @@ public final class Producer implements AutoCloseable {
     stopped.complete(null);
   }
 
-  /** Groups consecutive PUBs to one topic into MPUBs and writes every command of the batch at once. */
+  /**
+   * Sends what is held and then {@code batch} if there is a connection (dialling if a retry is due,
+   * or {@code now}); otherwise holds {@code batch} behind what is held already.
+   */
+  private void deliver(List<Request> batch, boolean now) {
+    if (batch.isEmpty() && held.isEmpty()) return;
+    boolean connected = conn != null && !conn.isClosed();
+    if (!connected && (now || System.nanoTime() >= retryAt)) {
+      try {
+        connected = connect();
+      } catch (NsqException e) {   // nsqd refused us: waiting will not help
+        fail(held.stream().map(Held::request).toList(), e);
+        held.clear();
+        fail(batch, e);
+        return;
+      }
+    }
+    if (connected) {
+      List<Request> all = new ArrayList<>(held.size() + batch.size());
+      held.forEach(h -> all.add(h.request()));
+      held.clear();
+      all.addAll(batch);
+      sendAll(all);
+      return;
+    }
+    long deadline = System.nanoTime() + config.holdTimeout.toNanos();
+    for (Request r : batch) {
+      if (config.holdTimeout.isZero() || config.holdTimeout.isNegative()) {
+        done(r).completeExceptionally(new NsqException("E_CLIENT", "not connected to nsqd: " + lastError));
+      } else if (held.size() >= config.holdSize) {
+        done(r).completeExceptionally(new NsqException("E_CLIENT", "not connected to nsqd and "
+            + config.holdSize + " publishes held already (hold_size): " + lastError));
+      } else {
+        held.add(new Held(r, deadline));
+      }
+    }
+  }
+
+  /** Fails the held publishes whose hold_timeout has passed (the oldest come first). */
+  private void expireHeld() {
+    long now = System.nanoTime();
+    while (!held.isEmpty() && held.peek().deadline() <= now) {
+      done(held.poll().request()).completeExceptionally(new NsqException("E_CLIENT", "not connected to nsqd within "
+          + config.holdTimeout.toMillis() + " ms (hold_timeout): " + lastError));
+    }
+  }
+
+  /** Nanoseconds until the next dial is due or the oldest held publish expires, at least 1 ms. */
+  private long untilNextRetryOrExpiry() {
+    long now = System.nanoTime();
+    long next = held.isEmpty() ? retryAt : Math.min(retryAt, held.peek().deadline());
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), next - now);
+  }
+
+  /** Groups consecutive PUBs to one topic into MPUBs and writes every command of the batch at once (connected). */
   private void sendAll(List<Request> batch) {
-    if (!ensureConnected(batch)) return;
+    if (batch.isEmpty()) return;
     List<byte[]> commands = new ArrayList<>();
     List<List<CompletableFuture<Void>>> waiters = new ArrayList<>();
     int i = 0;
@@ -225,14 +299,12 @@ public final class Producer implements AutoCloseable {
     }
   }
 
-  private boolean ensureConnected(List<Request> batch) {
-    if (conn != null && !conn.isClosed()) return true;
-    long now = System.nanoTime();
-    if (now < retryAt) {
-      fail(batch, new NsqException("E_CLIENT", "not connected to nsqd; retrying in "
-          + TimeUnit.NANOSECONDS.toMillis(retryAt - now) + " ms"));
-      return false;
-    }
+  /**
+   * Dials the addresses in turn; false (and the next retry scheduled with backoff) if none answers.
+   *
+   * @throws NsqException if nsqd answered the handshake with an error
+   */
+  private boolean connect() {
     IOException last = null;
     for (int k = 0; k < addresses.size(); k++) {
       String a = addresses.get((next + k) % addresses.size());
@@ -252,15 +324,12 @@ public final class Producer implements AutoCloseable {
       } catch (IOException e) {
         last = e;
         LOG.log(System.Logger.Level.WARNING, "cannot connect to nsqd " + a + ": " + e.getMessage());
-      } catch (NsqException e) {
-        fail(batch, e);
-        return false;
       }
     }
     backoffMs = backoffMs == 0 ? MIN_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
     retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
     next = (next + 1) % addresses.size();
-    fail(batch, new NsqException("E_CLIENT", "cannot connect to nsqd " + addresses + ": " + last.getMessage(), last));
+    lastError = "cannot connect to nsqd " + addresses + ": " + last.getMessage() + "; retrying in " + backoffMs + " ms";
     return false;
   }
 

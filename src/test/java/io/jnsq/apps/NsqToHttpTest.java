@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** nsq_to_http against local HTTP servers: POST round-robin with retries of failed requests, GET with %s, bad flags. */
+/** nsq_to_http against local HTTP servers: POST round-robin with retries of failed requests, multicast, GET with %s, bad flags. */
 class NsqToHttpTest {
   private static Node node;
   private static String tcp;
@@ -103,6 +103,27 @@ class NsqToHttpTest {
       assertTrue(!a.failedOnce.isEmpty(), "some requests failed once and were retried");
       assertTrue(a.headers.stream().allMatch(h -> h.equals("text/plain|yes")), a.headers.toString());
       assertTrue(run.err().contains("[aggregate]: finished 10 - 99th: "), run.err());
+    }
+  }
+
+  @Test
+  void multicastSendsEveryMessageToEveryAddress() throws Exception {
+    publish("to_http_all", 20);
+    try (Upstream a = new Upstream(false); Upstream b = new Upstream(true)) {
+      NsqToHttp app = new NsqToHttp();
+      AppTestSupport.Run run = new AppTestSupport.Run();
+      app.out = run.out;
+      app.err = run.err;
+      AppTestSupport.start(app, run, "-topic", "to_http_all", "-nsqd-tcp-address", tcp, "-post", a.url("/a"), "-post", b.url("/b"),
+          "-mode", "multicast", "-n", "4", "-consumer-opt", "backoff_multiplier,1ms", "-consumer-opt", "default_requeue_delay,0");
+      await("all 20 bodies at both", () -> new HashSet<>(a.bodies).size() == 20 && new HashSet<>(b.bodies).size() == 20);
+      app.terminate();
+      assertEquals(0, run.exit.get(30, TimeUnit.SECONDS), run.err());
+      assertEquals(20, b.failedOnce.size(), "b failed each body once");
+      // a message that failed at b was REQed and sent again to every address, a included
+      assertEquals(40, a.bodies.size(), "a got each body twice: " + a.bodies.size());
+      assertEquals(20, b.bodies.size());
+      assertTrue(run.err().contains("WARNING: multicast mode is deprecated"), run.err());
     }
   }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
-/** The consumer across node restarts, RDY spread over several nodes, and discovery over a 3-node cluster. */
+/** The consumer and the producer across node restarts, RDY spread over several nodes, and discovery over a 3-node cluster. */
 class ClientResilienceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -84,6 +84,77 @@ class ClientResilienceTest {
     } finally {
       consumer.stop();
       node.stop().toCompletableFuture().join();
+    }
+  }
+
+  @Test
+  void producerHoldsPublishesWhileItsNodeIsDownAndSendsThemWhenItIsBack() throws Exception {
+    int port = freePort();
+    String dataPath = TestStores.freshDataPath();
+    Map<String, Object> cfg = new HashMap<>(Map.of("tcp-address", "127.0.0.1:" + port, "data-path", dataPath));
+    Node node = TestNodes.start(cfg);
+    String tcp = "127.0.0.1:" + port;
+    Producer producer = new Producer(List.of(tcp), new ClientConfig().holdTimeout(Duration.ofSeconds(30)));
+    try {
+      producer.publish("held", "first").get(10, TimeUnit.SECONDS);
+      node.stop().toCompletableFuture().join();
+      await("the producer to notice", () -> !producer.isConnected());
+
+      // nsqd is gone: publishes wait for it instead of failing
+      List<java.util.concurrent.CompletableFuture<Void>> acks = new ArrayList<>();
+      for (int i = 0; i < 50; i++) acks.add(producer.publish("held", "while-down-" + i));
+      acks.add(producer.multiPublish("held", List.of("mpub-a".getBytes(), "mpub-b".getBytes())));
+      acks.add(producer.deferredPublish("held", Duration.ofMillis(1), "dpub".getBytes()));
+      Thread.sleep(300);   // a few failed redials happen meanwhile (a negative check needs some real time)
+      for (var a : acks) assertTrue(!a.isDone(), "held, neither sent nor failed, while nsqd is down");
+
+      node = TestNodes.start(cfg);
+      java.util.concurrent.CompletableFuture.allOf(acks.toArray(new java.util.concurrent.CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+      BlockingQueue<Message> got = new LinkedBlockingQueue<>();
+      Consumer consumer = new Consumer("held", "ch", new ClientConfig().maxInFlight(100), got::add);
+      try {
+        consumer.connectToNsqd(tcp);
+        List<String> bodies = new ArrayList<>();   // "first" may come too: the node kept it across its clean stop
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (bodies.stream().filter(x -> !x.equals("first")).count() < 53 && System.nanoTime() < deadline) {
+          Message m = got.poll(100, TimeUnit.MILLISECONDS);
+          if (m != null) bodies.add(m.bodyAsString());
+        }
+        for (int i = 0; i < 50; i++) assertTrue(bodies.contains("while-down-" + i), "while-down-" + i);
+        int firstHeld = bodies.indexOf("while-down-0");
+        assertTrue(firstHeld < bodies.indexOf("while-down-49"), "held publishes keep their order");
+        assertTrue(bodies.containsAll(List.of("mpub-a", "mpub-b", "dpub")), bodies.toString());
+      } finally {
+        consumer.stop();
+      }
+    } finally {
+      producer.close();
+      node.stop().toCompletableFuture().join();
+    }
+  }
+
+  @Test
+  void heldPublishesFailAfterHoldTimeoutAndBeyondHoldSize() throws Exception {
+    int port = freePort();   // nothing listens there
+    try (Producer producer = new Producer(List.of("127.0.0.1:" + port),
+        new ClientConfig().holdTimeout(Duration.ofMillis(300)).holdSize(2))) {
+      var a = producer.publish("t", "a");
+      var b = producer.publish("t", "b");
+      var c = producer.publish("t", "c");
+      java.util.concurrent.ExecutionException full = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> c.get(10, TimeUnit.SECONDS));
+      assertTrue(full.getCause().getMessage().contains("hold_size"), full.getCause().getMessage());
+      for (var f : List.of(a, b)) {
+        java.util.concurrent.ExecutionException late = org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertTrue(late.getCause().getMessage().contains("hold_timeout"), late.getCause().getMessage());
+        assertTrue(late.getCause().getMessage().contains("cannot connect"), late.getCause().getMessage());
+      }
+    }
+    try (Producer producer = new Producer(List.of("127.0.0.1:" + port), new ClientConfig().holdTimeout(Duration.ZERO))) {
+      java.util.concurrent.ExecutionException now = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> producer.publish("t", "x").get(10, TimeUnit.SECONDS));
+      assertTrue(now.getCause().getMessage().contains("not connected"), now.getCause().getMessage());
     }
   }
 

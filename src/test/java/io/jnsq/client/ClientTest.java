@@ -181,9 +181,10 @@ class ClientTest {
   @Test
   void badAddressesAndUnreachableNodesFailClearly() {
     assertThrows(IllegalArgumentException.class, () -> new Producer("no-port"));
-    try (Producer p = new Producer("127.0.0.1:1")) {
+    try (Producer p = new Producer(List.of("127.0.0.1:1"), new ClientConfig().holdTimeout(Duration.ofMillis(200)))) {
       CompletionException e = assertThrows(CompletionException.class, () -> p.publish("t", "x").join());
       assertTrue(e.getCause().getMessage().contains("cannot connect"), e.getCause().getMessage());
+      assertTrue(e.getCause().getMessage().contains("hold_timeout"), e.getCause().getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> new ClientConfig().set("max_in_flight", "many"));
     assertThrows(IllegalArgumentException.class, () -> new ClientConfig().setOption("no_such_option,1"));

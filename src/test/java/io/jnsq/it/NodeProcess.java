@@ -46,12 +46,19 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts a node on {@code dataPath} with {@code jvm} options and extra node flags; waits until /ping answers. */
   static NodeProcess start(Path dataPath, List<String> jvm, List<String> flags) throws Exception {
+    return start(dataPath, jvm, flags, freePort(), freePort(), freePort(), freePort());
+  }
+
+  /** Starts a node again on this one's ports (after it was killed), on {@code dataPath}. */
+  NodeProcess restart(Path dataPath, List<String> jvm, List<String> flags) throws Exception {
+    if (process.isAlive()) throw new IllegalStateException("still running");
+    return start(dataPath, jvm, flags, tcp.getPort(), http.getPort(), lookupHttp.getPort(), clusterPort);
+  }
+
+  private static NodeProcess start(Path dataPath, List<String> jvm, List<String> flags, int tcpPort, int httpPort,
+      int lookupPort, int clusterPort) throws Exception {
     Path jar = Path.of("target", "jnsq.jar").toAbsolutePath();
     if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: run mvn package (mvn verify does)");
-    int tcpPort = freePort();
-    int httpPort = freePort();
-    int lookupPort = freePort();
-    int clusterPort = freePort();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvm);
