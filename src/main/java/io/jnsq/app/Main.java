@@ -58,22 +58,29 @@ public final class Main {
   }
 
   private static CommandSpec nodeSpec() {
-    CommandSpec spec = CommandSpec.create().name("node").mixinStandardHelpOptions(true).version(version());
+    CommandSpec spec = CommandSpec.create().name("node").version(version());
     spec.usageMessage().abbreviateSynopsis(true);
     spec.usageMessage().description(
-        "Runs a node. Flags use nsqd's names and defaults; each is also a key of the config file.");
+        "Runs a node. Flags use nsqd's names and defaults, with one dash or two, and --flag=value or --flag value;"
+            + " each is also a key of the config file.");
+    // Go's flag package spells every flag with one dash as well as two; -h and -V stay picocli's
+    spec.addOption(OptionSpec.builder("-h", "-help", "--help").usageHelp(true).description("show this help").build());
+    spec.addOption(OptionSpec.builder("-V", "-version", "--version").versionHelp(true)
+        .description("print the version and exit").build());
     Config defaults = ConfigFactory.parseResources("jnsq-defaults.conf").resolve();
-    spec.addOption(OptionSpec.builder("--config").paramLabel("<file>").type(String.class)
-        .description("HOCON config file with a jnsq { ... } block (see config/jnsq.conf); flags override it").build());
+    spec.addOption(OptionSpec.builder("--config", "-config").paramLabel("<file>").type(String.class)
+        .description("config file: our HOCON file with a jnsq { ... } block (see config/jnsq.conf), or nsqd's,"
+            + " nsqlookupd's or nsqadmin's TOML .cfg file; flags override it").build());
     for (NodeFlags.Flag f : NodeFlags.ALL) {
       String dflt = defaults.getValue(f.configKey()).render(ConfigRenderOptions.concise()).replace("\"", "");
       boolean list = f.kind() == NodeFlags.Kind.NUMBERS || f.kind() == NodeFlags.Kind.STRINGS;
-      OptionSpec.Builder option = OptionSpec.builder("--" + f.name())
+      OptionSpec.Builder option = OptionSpec.builder(f.names())
           .paramLabel("<value>")
           .type(list ? String[].class : String.class)
           // picocli formats descriptions: a literal % (--statsd-prefix's %s) must be doubled
-          .description((f.description() + " (default: " + dflt + ")").replace("%", "%%"));
+          .description((f.description() + (f.ignored() ? "" : " (default: " + dflt + ")")).replace("%", "%%"));
       if (f.bool()) option.arity("0..1").fallbackValue("true");   // --durable alone means true, as in nsqd
+      if (f.ignored()) option.arity("0..1").fallbackValue("true");   // some of them are nsqd's booleans
       spec.addOption(option.build());
     }
     return spec;
@@ -91,11 +98,20 @@ public final class Main {
     return new CommandLine.RunLast().execute(parsed);   // annotated commands (bench) run themselves
   }
 
-  private static int runNode(ParseResult parsed) {
+  /** The node flags of {@code args} (after {@code node}) as config overrides, keyed {@code jnsq.<flag>}. */
+  static Map<String, Object> nodeOverrides(String... args) {
+    return overrides(new CommandLine(nodeSpec()).parseArgs(args));
+  }
+
+  private static Map<String, Object> overrides(ParseResult parsed) {
     Map<String, Object> overrides = new HashMap<>();
     for (NodeFlags.Flag f : NodeFlags.ALL) {
       OptionSpec o = parsed.commandSpec().findOption("--" + f.name());
       if (!parsed.hasMatchedOption(o)) continue;
+      if (f.ignored()) {
+        overrides.put(f.configKey(), o.getValue());   // kept only to be named in the log line
+        continue;
+      }
       Object value = o.getValue();
       if (value instanceof String[] parts) {
         List<Object> list = new ArrayList<>();
@@ -109,11 +125,19 @@ public final class Main {
       }
       overrides.put(f.configKey(), value);
     }
+    return overrides;
+  }
+
+  private static int runNode(ParseResult parsed) {
+    Map<String, Object> overrides = overrides(parsed);
     String file = parsed.matchedOptionValue("--config", null);
     Node node;
     try {
-      Config config = Node.loadConfig(file == null ? null : Path.of(file), overrides);
-      String problem = Listeners.firstProblem(io.jnsq.config.NodeSettings.fromConfig(config));
+      Path path = file == null ? null : Path.of(file);
+      Config config = Node.loadConfig(path, overrides);
+      io.jnsq.config.NodeSettings settings = io.jnsq.config.NodeSettings.fromConfig(config);
+      NodeLogging.apply(settings, Node.givenKeys(path, overrides));
+      String problem = Listeners.firstProblem(settings);
       if (problem != null) {
         System.err.println("jnsq: cannot start: " + problem);
         return 1;

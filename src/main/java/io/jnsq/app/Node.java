@@ -83,16 +83,29 @@ public final class Node {
    * node defaults, then Pekko's own.
    */
   public static Config loadConfig(Path file, Map<String, ?> overrides) {
+    return given(file, overrides)
+        .withFallback(ConfigFactory.parseResources("jnsq-defaults.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  /** What the operator gave: {@code overrides} (flags) over {@code file} (if any), unresolved. */
+  private static Config given(Path file, Map<String, ?> overrides) {
     Config fromFile = ConfigFactory.empty();
     if (file != null) {
       if (!Files.isReadable(file)) throw new IllegalArgumentException("cannot read config file " + file);
       fromFile = ConfigFactory.parseFile(file.toFile());
     }
-    return ConfigFactory.parseMap(overrides)
-        .withFallback(fromFile)
-        .withFallback(ConfigFactory.parseResources("jnsq-defaults.conf"))
-        .withFallback(ConfigFactory.load())
-        .resolve();
+    return ConfigFactory.parseMap(overrides).withFallback(fromFile);
+  }
+
+  /** The flag names (keys of the {@code jnsq} block) that the flags or the config file set. */
+  static java.util.Set<String> givenKeys(Path file, Map<String, ?> overrides) {
+    Config g = given(file, overrides);
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    if (!g.hasPath("jnsq")) return out;
+    for (Map.Entry<String, com.typesafe.config.ConfigValue> e : g.getConfig("jnsq").root().entrySet()) out.add(e.getKey());
+    return out;
   }
 
   /**
@@ -339,14 +352,24 @@ public final class Node {
   private Registry.Producer producer(String id) {
     InetSocketAddress t = tcpAddress();
     InetSocketAddress h = httpAddress();
+    return producer(settings, id, t.getPort(), h == null ? 0 : h.getPort());
+  }
+
+  /**
+   * The producer lookup is told about, from the ports as bound; {@code --broadcast-tcp-port} and
+   * {@code --broadcast-http-port} replace them (what clients outside a NAT or port mapping must dial).
+   */
+  static Registry.Producer producer(NodeSettings settings, String id, int boundTcp, int boundHttp) {
     String hostname = settings.broadcastAddress();
     try {
       hostname = java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException ignored) {
       // keep the broadcast address
     }
-    return new Registry.Producer(id, settings.broadcastAddress() + ":" + t.getPort(), hostname,
-        settings.broadcastAddress(), t.getPort(), h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
+    int tcpPort = settings.broadcastTcpPort() > 0 ? settings.broadcastTcpPort() : boundTcp;
+    int httpPort = settings.broadcastHttpPort() > 0 ? settings.broadcastHttpPort() : boundHttp;
+    return new Registry.Producer(id, settings.broadcastAddress() + ":" + tcpPort, hostname,
+        settings.broadcastAddress(), tcpPort, httpPort, NodeSettings.NSQ_VERSION);
   }
 
   private void restartCluster(ClusterNode.Settings s) {
