@@ -131,12 +131,19 @@ public final class Main {
   private static int runNode(ParseResult parsed) {
     Map<String, Object> overrides = overrides(parsed);
     String file = parsed.matchedOptionValue("--config", null);
+    Path path = file == null ? null : Path.of(file);
+    Config config;
+    io.jnsq.config.NodeSettings settings;
+    try {
+      config = Node.loadConfig(path, overrides);
+      settings = io.jnsq.config.NodeSettings.fromConfig(config);
+    } catch (ConfigProblem e) {
+      System.err.println("jnsq: cannot start: " + e.getMessage());
+      return 2;
+    }
     Node node;
     try {
-      Path path = file == null ? null : Path.of(file);
-      Config config = Node.loadConfig(path, overrides);
-      io.jnsq.config.NodeSettings settings = io.jnsq.config.NodeSettings.fromConfig(config);
-      NodeLogging.apply(settings, Node.givenKeys(path, overrides));
+      NodeLogging.apply(settings, Node.givenKeys(path, overrides), Node.configNotes(path));
       String problem = Listeners.firstProblem(settings);
       if (problem != null) {
         System.err.println("jnsq: cannot start: " + problem);

@@ -93,10 +93,29 @@ public final class Node {
   private static Config given(Path file, Map<String, ?> overrides) {
     Config fromFile = ConfigFactory.empty();
     if (file != null) {
-      if (!Files.isReadable(file)) throw new IllegalArgumentException("cannot read config file " + file);
-      fromFile = ConfigFactory.parseFile(file.toFile());
+      String text = configText(file);
+      if (NsqConfigFile.isNsqFormat(file, text)) {
+        fromFile = ConfigFactory.parseMap(NsqConfigFile.read(file, text).values());
+      } else {
+        fromFile = ConfigFactory.parseFile(file.toFile());
+      }
     }
     return ConfigFactory.parseMap(overrides).withFallback(fromFile);
+  }
+
+  /** The lines to log once about the config file: its keys that are ignored here. */
+  static java.util.List<String> configNotes(Path file) {
+    if (file == null) return java.util.List.of();
+    String text = configText(file);
+    return NsqConfigFile.isNsqFormat(file, text) ? NsqConfigFile.read(file, text).notes() : java.util.List.of();
+  }
+
+  private static String configText(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigProblem("--config " + file + ": cannot read it (" + e.getMessage() + ")");
+    }
   }
 
   /** The flag names (keys of the {@code jnsq} block) that the flags or the config file set. */

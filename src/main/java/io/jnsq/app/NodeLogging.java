@@ -21,7 +21,7 @@ final class NodeLogging {
   private NodeLogging() {}
 
   /** {@code given}: the flag names the command line or the config file set. */
-  static void apply(NodeSettings s, Set<String> given) {
+  static void apply(NodeSettings s, Set<String> given, java.util.List<String> notes) {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       // without --log-level (or --verbose) JNSQ_LOG_LEVEL, read by logback.xml, still decides
       if (given.contains("log-level") || given.contains("verbose")) {
@@ -33,6 +33,7 @@ final class NodeLogging {
       NodeFlags.Flag f = NodeFlags.named(name);
       if (f != null && f.ignored()) log.warn("--{} is one of nsqd's options that mean nothing here: ignored", name);
     }
+    for (String note : notes) log.warn("{}", note);
   }
 
   /** nsqd's level names; logback has no fatal, so fatal logs errors only. */
