@@ -47,6 +47,7 @@ public final class Main {
     top.addSubcommand("nsq_to_http", new CommandLine(new io.jnsq.apps.NsqToHttp()));
     top.addSubcommand("nsq_to_nsq", new CommandLine(new io.jnsq.apps.NsqToNsq()));
     top.setExecutionStrategy(Main::execute);
+    top.setParameterExceptionHandler(Main::badArguments);
     return top.execute(args);
   }
 
@@ -86,6 +87,21 @@ public final class Main {
     return spec;
   }
 
+  /** A flag that node does not have, or one without its value: one line, status 2; the apps print their usage. */
+  private static int badArguments(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    java.io.PrintWriter err = cmd.getErr();
+    if (cmd.getCommandName().equals("node")) {
+      err.println("jnsq: cannot start: " + ex.getMessage() + " (bin/jnsq node --help lists the flags)");
+      err.flush();
+      return 2;
+    }
+    err.println(ex.getMessage());
+    if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) cmd.usage(err);
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
   private static int execute(ParseResult parsed) {
     Integer help = CommandLine.executeHelpRequest(parsed);
     if (help != null) return help;
@@ -118,7 +134,7 @@ public final class Main {
         for (String p : parts) {
           for (String q : p.split(",")) {
             if (q.isBlank()) continue;
-            list.add(f.kind() == NodeFlags.Kind.NUMBERS ? (Object) Double.parseDouble(q.trim()) : q.trim());
+            list.add(f.kind() == NodeFlags.Kind.NUMBERS ? (Object) number(f, q.trim()) : q.trim());
           }
         }
         value = list;
@@ -128,14 +144,23 @@ public final class Main {
     return overrides;
   }
 
+  private static double number(NodeFlags.Flag f, String text) {
+    try {
+      return Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new ConfigProblem("--" + f.name() + "=" + text + ": not a number");
+    }
+  }
+
   private static int runNode(ParseResult parsed) {
-    Map<String, Object> overrides = overrides(parsed);
     String file = parsed.matchedOptionValue("--config", null);
     Path path = file == null ? null : Path.of(file);
+    Map<String, Object> overrides;
     Config config;
     io.jnsq.config.NodeSettings settings;
     try {
-      config = Node.loadConfig(path, overrides);
+      overrides = overrides(parsed);
+      config = Node.checkedConfig(path, overrides);
       settings = io.jnsq.config.NodeSettings.fromConfig(config);
     } catch (ConfigProblem e) {
       System.err.println("jnsq: cannot start: " + e.getMessage());

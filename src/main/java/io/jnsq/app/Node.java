@@ -98,9 +98,38 @@ public final class Node {
         fromFile = ConfigFactory.parseMap(NsqConfigFile.read(file, text).values());
       } else {
         fromFile = ConfigFactory.parseFile(file.toFile());
+        unknownKeys(file, fromFile);
       }
     }
     return ConfigFactory.parseMap(overrides).withFallback(fromFile);
+  }
+
+  /** Our HOCON file may set the jnsq block's flags and Pekko's settings, nothing else. */
+  private static void unknownKeys(Path file, Config fromFile) {
+    for (String top : fromFile.root().keySet()) {
+      if (!top.equals("jnsq") && !top.equals("pekko")) {
+        throw new ConfigProblem("--config " + file.getFileName() + ": " + top + ": unknown key (the file holds a jnsq { ... }"
+            + " block, and pekko { ... } settings)");
+      }
+    }
+    if (!fromFile.hasPath("jnsq")) return;
+    for (String key : fromFile.getConfig("jnsq").root().keySet()) {
+      if (NodeFlags.named(key) == null) {
+        throw new ConfigProblem("--config " + file.getFileName() + ": jnsq." + key + ": unknown key (the keys are the"
+            + " flags of bin/jnsq node --help, e.g. mem-queue-size)");
+      }
+    }
+  }
+
+  /**
+   * {@link #loadConfig} strictly checked (see {@link ConfigCheck}), as {@code bin/jnsq node} starts:
+   * a bad value is a {@link ConfigProblem} naming it.
+   */
+  static Config checkedConfig(Path file, Map<String, ?> overrides) {
+    Config c = loadConfig(file, overrides);
+    java.util.Set<String> fromFlags = new java.util.HashSet<>();
+    for (String k : overrides.keySet()) fromFlags.add(k.startsWith("jnsq.") ? k.substring(5) : k);
+    return ConfigCheck.check(c, fromFlags, file == null ? null : file.getFileName().toString());
   }
 
   /** The lines to log once about the config file: its keys that are ignored here. */

@@ -78,7 +78,8 @@ final class NodeFlags {
       new Flag("tls-key", "PEM private key (PKCS#8) of --tls-cert"),
       new Flag("tls-root-ca-file", "PEM CA that client certificates must chain to"),
       new Flag("tls-client-auth-policy", "require or require-verify: clients must present a certificate"),
-      new Flag("tls-required", "false, true (TCP must upgrade, plain HTTP refused) or tcp-https (TCP must upgrade)"),
+      new Flag("tls-required", "false, true (TCP must upgrade, plain HTTP refused) or tcp-https (TCP must upgrade);"
+          + " alone: true", Kind.BOOL),
       new Flag("tls-min-version", "lowest TLS version: tls1.0, tls1.1, tls1.2, tls1.3"),
       new Flag("https-address", "host:port of the HTTPS API (only with --tls-cert)"),
       new Flag("snappy", "let clients negotiate snappy compression (--snappy=false to refuse)", Kind.BOOL),
