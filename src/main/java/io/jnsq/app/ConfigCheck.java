@@ -95,6 +95,7 @@ final class ConfigCheck {
         return oneOf(c.getValue(key), src, List.of("tls1.0", "tls1.1", "tls1.2", "tls1.3"));
       }
       case "log-level": return oneOf(c.getValue(key), src, List.of("debug", "info", "warn", "error", "fatal"));
+      case "auth-match": return oneOf(c.getValue(key), src, List.of("whole", "nsqd"));
       default: break;
     }
     switch (FlagValues.type(f)) {

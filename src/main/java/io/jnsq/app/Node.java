@@ -89,6 +89,17 @@ public final class Node {
         .resolve();
   }
 
+  /**
+   * {@code --auth-match nsqd}: the session settings' auth servers matching patterns anywhere in a name.
+   * (Done here so that tcp's SessionSettings need not change; it could take it from NodeSettings itself.)
+   */
+  static SessionSettings withAuthMatch(SessionSettings s, String authMatch) {
+    if (s.auth() == null || !authMatch.equals("nsqd")) return s;
+    return new SessionSettings(s.limits(), s.identifyBounds(), s.features(), s.msgTimeout(), s.heartbeatInterval(),
+        s.clientTimeout(), s.maxReqTimeout(), s.maxPendingPublishes(), s.maxOutputBacklog(),
+        s.auth().withMatch(io.jnsq.auth.AuthServers.Match.NSQD), s.maxConnections(), s.tls(), s.tlsRequired());
+  }
+
   /** What the operator gave: {@code overrides} (flags) over {@code file} (if any), unresolved. */
   private static Config given(Path file, Map<String, ?> overrides) {
     Config fromFile = ConfigFactory.empty();
@@ -236,7 +247,7 @@ public final class Node {
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(
         ExternalLookupd.create(system, settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
-    SessionSettings sessionSettings = SessionSettings.from(settings);
+    SessionSettings sessionSettings = withAuthMatch(SessionSettings.from(settings), settings.authMatch());
     AtomicInteger tcpPort = new AtomicInteger();
     AtomicInteger httpPort = new AtomicInteger();
     CompletableFuture<Node> started = new CompletableFuture<>();

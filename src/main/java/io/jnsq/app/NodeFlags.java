@@ -105,6 +105,8 @@ final class NodeFlags {
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
       new Flag("auth-http-address", "auth server (host:port or URL) asked by AUTH, as nsqd does (repeatable); set = auth required",
           Kind.STRINGS),
+      new Flag("auth-match", "how the auth server's topic and channel patterns match a name: whole (the whole name)"
+          + " or nsqd (anywhere in it, as nsqd does, for servers written for nsqd)"),
       new Flag("http-client-connect-timeout", "connect timeout of calls to auth servers"),
       new Flag("http-client-request-timeout", "whole-request timeout of calls to auth servers"),
       new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"),

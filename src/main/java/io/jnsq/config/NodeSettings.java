@@ -65,6 +65,7 @@ public record NodeSettings(
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout,
     List<String> authHttpAddresses,
+    String authMatch,         // whole or nsqd
     Duration httpClientConnectTimeout,
     Duration httpClientRequestTimeout,
     HostPort statsdAddress,   // null: no statsd push
@@ -138,6 +139,7 @@ public record NodeSettings(
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"),
         List.copyOf(c.getStringList("auth-http-address")),
+        c.getString("auth-match").trim().toLowerCase(java.util.Locale.ROOT),
         c.getDuration("http-client-connect-timeout"),
         c.getDuration("http-client-request-timeout"),
         c.getString("statsd-address").isBlank() ? null : HostPort.parse(c.getString("statsd-address")),

@@ -71,6 +71,7 @@ class ConfigCheckTest {
     assertEquals("--tls-min-version=ssl3.0: SSL 3.0 is not supported; allowed: tls1.0, tls1.1, tls1.2, tls1.3",
         refused("--tls-min-version=ssl3.0"));
     assertEquals("--log-level=loud: not allowed; allowed: debug, info, warn, error, fatal", refused("-log-level=loud"));
+    assertEquals("--auth-match=regex: not allowed; allowed: whole, nsqd", refused("--auth-match", "regex"));
   }
 
   @Test

@@ -171,4 +171,15 @@ class MainTest {
     assertEquals("[nsqd] ", NodeLogging.literal("[nsqd] "));
     assertEquals("50\\% \\(x\\) ", NodeLogging.literal("50% (x) "));
   }
+
+  @Test
+  void authMatchNsqdReachesTheSessionsAuthServers() {
+    var s = io.jnsq.config.NodeSettings.fromConfig(Node.checkedConfig(null,
+        Main.nodeOverrides("--auth-http-address=127.0.0.1:1", "-auth-match=nsqd")));
+    var session = Node.withAuthMatch(io.jnsq.tcp.SessionSettings.from(s), s.authMatch());
+    assertEquals(io.jnsq.auth.AuthServers.Match.NSQD, session.auth().match());
+    var whole = io.jnsq.config.NodeSettings.fromConfig(Node.checkedConfig(null, Main.nodeOverrides("--auth-http-address=127.0.0.1:1")));
+    assertEquals(io.jnsq.auth.AuthServers.Match.WHOLE,
+        Node.withAuthMatch(io.jnsq.tcp.SessionSettings.from(whole), whole.authMatch()).auth().match());
+  }
 }
