@@ -39,6 +39,7 @@ public final class Main {
     CommandLine top = new CommandLine(topSpec());
     top.addSubcommand("node", new CommandLine(nodeSpec()));
     top.addSubcommand("bench", new CommandLine(new io.jnsq.bench.BenchCommand()));
+    top.addSubcommand("import-nsqd", new CommandLine(new ImportNsqd()));
     // NSQ's apps, with Go's one-dash flags as well as two
     top.addSubcommand("to_nsq", new CommandLine(new io.jnsq.apps.ToNsq()));
     top.addSubcommand("nsq_tail", new CommandLine(new io.jnsq.apps.NsqTail()));

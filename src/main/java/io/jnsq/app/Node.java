@@ -180,7 +180,14 @@ public final class Node {
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    CompletionStage<Node> node = start(config, new FileStorage(dir));
+    FileStorage storage = new FileStorage(dir);
+    try {
+      importNsqd(storage, settings);
+    } catch (IOException | RuntimeException e) {
+      release(lock);
+      return CompletableFuture.failedFuture(new IOException("importing nsqd's queues from " + dir + " failed: " + e.getMessage(), e));
+    }
+    CompletionStage<Node> node = start(config, storage);
     return node.whenComplete((n, e) -> {
       if (e != null) {
         release(lock);
@@ -189,6 +196,18 @@ public final class Node {
         n.system.getWhenTerminated().whenComplete((d, x) -> release(lock));
       }
     });
+  }
+
+  /** nsqd's queue files in the data path become this store's logs and cursors, once (see storage.NsqdImport). */
+  private static void importNsqd(FileStorage storage, NodeSettings settings) throws IOException {
+    io.jnsq.storage.NsqdImport.Report r = io.jnsq.storage.NsqdImport.run(storage,
+        new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize()), false);
+    for (String note : r.notes()) log.info("NSQD IMPORT: {}", note);
+    for (io.jnsq.storage.NsqdImport.Found f : r.found()) {
+      log.info("NSQD IMPORT: {}: {} messages ({} bytes){}", f.queue().name(), f.messages(), f.bytes(),
+          f.corrupt() > 0 ? ", " + f.corrupt() + " corrupt stretches skipped" : "");
+    }
+    if (r.imported() && !r.found().isEmpty()) log.info("NSQD IMPORT: done; nsqd's files are kept as *.imported");
   }
 
   /** Creates the data path if needed and takes its lock file, so two nodes never share one. */
