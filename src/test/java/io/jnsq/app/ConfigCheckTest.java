@@ -131,4 +131,12 @@ class ConfigCheckTest {
     Path f = file("jnsq.conf", text.replaceAll("(?m)^(\\s*)# ([a-z0-9-]+ =)", "$1$2"));
     Node.checkedConfig(f, Map.of());
   }
+
+  @Test
+  void pekkoSettingsInOurFileAreStillAllowed() throws Exception {
+    // as deploy/kubernetes/jnsq.yaml's ConfigMap has it
+    Path f = file("jnsq.conf", "jnsq {\n  data-path = \"/var/lib/jnsq\"\n}\npekko.remote.artery.bind.hostname = \"0.0.0.0\"\n"
+        + "pekko.remote.artery.bind.port = 7350\n");
+    assertEquals("/var/lib/jnsq", NodeSettings.fromConfig(Node.checkedConfig(f, Map.of())).dataPath());
+  }
 }
