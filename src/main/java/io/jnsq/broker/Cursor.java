@@ -108,7 +108,10 @@ final class Cursor {
   /** Of {@link #remaining()}, those held only in the log's files, not in memory. */
   long remainingOnDisk() {
     if (log.memoryOnly()) return 0;
-    return Math.max(0, Math.min(limitSeq, log.cacheStartSeq()) - seq);
+    long end = Math.min(limitSeq, log.cacheStartSeq());
+    long skipped = 0;
+    for (long[] s : skips) if (s[3] >= 0) skipped += Math.max(0, Math.min(s[2], end) - Math.max(s[3], seq));
+    return Math.max(0, end - seq - skipped);
   }
 
   /** The upper bound of the next read: the visible end, or the start of a stretch to skip. */

@@ -37,6 +37,13 @@ class NsqdImportNodeTest {
     RestartTest.start(dir, Map.of()).stop().toCompletableFuture().join();
     Node node = RestartTest.start(dir, Map.of());
     try {
+      var stats = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          NodeClient.get(node.httpAddress(), "/stats?format=json").body());
+      Map<String, Long> depth = new java.util.TreeMap<>();
+      for (var t : stats.path("topics")) {
+        for (var c : t.path("channels")) depth.put(c.path("channel_name").asText(), c.path("depth").asLong());
+      }
+      assertEquals(Map.of("a", 5L, "b", 4L, "c", 2L), depth, "each channel's depth leaves the others' stretches out");
       List<NodeClient.Received> a = NodeClient.drain(node.tcpAddress(), "orders", "a", 1500, 100);
       assertEquals(List.of("a0", "a1", "a2", "t0", "t1"), bodies(a));
       NodeClient.Received a1 = a.stream().filter(r -> r.body().equals("a1")).findFirst().orElseThrow();
