@@ -83,16 +83,88 @@ public final class Node {
    * node defaults, then Pekko's own.
    */
   public static Config loadConfig(Path file, Map<String, ?> overrides) {
-    Config fromFile = ConfigFactory.empty();
-    if (file != null) {
-      if (!Files.isReadable(file)) throw new IllegalArgumentException("cannot read config file " + file);
-      fromFile = ConfigFactory.parseFile(file.toFile());
-    }
-    return ConfigFactory.parseMap(overrides)
-        .withFallback(fromFile)
+    return given(file, overrides)
         .withFallback(ConfigFactory.parseResources("jnsq-defaults.conf"))
         .withFallback(ConfigFactory.load())
         .resolve();
+  }
+
+  /**
+   * {@code --auth-match nsqd}: the session settings' auth servers matching patterns anywhere in a name.
+   * (Done here so that tcp's SessionSettings need not change; it could take it from NodeSettings itself.)
+   */
+  static SessionSettings withAuthMatch(SessionSettings s, String authMatch) {
+    if (s.auth() == null || !authMatch.equals("nsqd")) return s;
+    return new SessionSettings(s.limits(), s.identifyBounds(), s.features(), s.msgTimeout(), s.heartbeatInterval(),
+        s.clientTimeout(), s.maxReqTimeout(), s.maxPendingPublishes(), s.maxOutputBacklog(),
+        s.auth().withMatch(io.jnsq.auth.AuthServers.Match.NSQD), s.maxConnections(), s.tls(), s.tlsRequired());
+  }
+
+  /** What the operator gave: {@code overrides} (flags) over {@code file} (if any), unresolved. */
+  private static Config given(Path file, Map<String, ?> overrides) {
+    Config fromFile = ConfigFactory.empty();
+    if (file != null) {
+      String text = configText(file);
+      if (NsqConfigFile.isNsqFormat(file, text)) {
+        fromFile = ConfigFactory.parseMap(NsqConfigFile.read(file, text).values());
+      } else {
+        fromFile = ConfigFactory.parseFile(file.toFile());
+        unknownKeys(file, fromFile);
+      }
+    }
+    return ConfigFactory.parseMap(overrides).withFallback(fromFile);
+  }
+
+  /** Our HOCON file may set the jnsq block's flags and Pekko's settings, nothing else. */
+  private static void unknownKeys(Path file, Config fromFile) {
+    for (String top : fromFile.root().keySet()) {
+      if (!top.equals("jnsq") && !top.equals("pekko")) {
+        throw new ConfigProblem("--config " + file.getFileName() + ": " + top + ": unknown key (the file holds a jnsq { ... }"
+            + " block, and pekko { ... } settings)");
+      }
+    }
+    if (!fromFile.hasPath("jnsq")) return;
+    for (String key : fromFile.getConfig("jnsq").root().keySet()) {
+      if (NodeFlags.named(key) == null) {
+        throw new ConfigProblem("--config " + file.getFileName() + ": jnsq." + key + ": unknown key (the keys are the"
+            + " flags of bin/jnsq node --help, e.g. mem-queue-size)");
+      }
+    }
+  }
+
+  /**
+   * {@link #loadConfig} strictly checked (see {@link ConfigCheck}), as {@code bin/jnsq node} starts:
+   * a bad value is a {@link ConfigProblem} naming it.
+   */
+  static Config checkedConfig(Path file, Map<String, ?> overrides) {
+    Config c = loadConfig(file, overrides);
+    java.util.Set<String> fromFlags = new java.util.HashSet<>();
+    for (String k : overrides.keySet()) fromFlags.add(k.startsWith("jnsq.") ? k.substring(5) : k);
+    return ConfigCheck.check(c, fromFlags, file == null ? null : file.getFileName().toString());
+  }
+
+  /** The lines to log once about the config file: its keys that are ignored here. */
+  static java.util.List<String> configNotes(Path file) {
+    if (file == null) return java.util.List.of();
+    String text = configText(file);
+    return NsqConfigFile.isNsqFormat(file, text) ? NsqConfigFile.read(file, text).notes() : java.util.List.of();
+  }
+
+  private static String configText(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigProblem("--config " + file + ": cannot read it (" + e.getMessage() + ")");
+    }
+  }
+
+  /** The flag names (keys of the {@code jnsq} block) that the flags or the config file set. */
+  static java.util.Set<String> givenKeys(Path file, Map<String, ?> overrides) {
+    Config g = given(file, overrides);
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    if (!g.hasPath("jnsq")) return out;
+    for (Map.Entry<String, com.typesafe.config.ConfigValue> e : g.getConfig("jnsq").root().entrySet()) out.add(e.getKey());
+    return out;
   }
 
   /**
@@ -108,7 +180,14 @@ public final class Node {
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    CompletionStage<Node> node = start(config, new FileStorage(dir));
+    FileStorage storage = new FileStorage(dir);
+    try {
+      importNsqd(storage, settings);
+    } catch (IOException | RuntimeException e) {
+      release(lock);
+      return CompletableFuture.failedFuture(new IOException("importing nsqd's queues from " + dir + " failed: " + e.getMessage(), e));
+    }
+    CompletionStage<Node> node = start(config, storage);
     return node.whenComplete((n, e) -> {
       if (e != null) {
         release(lock);
@@ -117,6 +196,18 @@ public final class Node {
         n.system.getWhenTerminated().whenComplete((d, x) -> release(lock));
       }
     });
+  }
+
+  /** nsqd's queue files in the data path become this store's logs and cursors, once (see broker.NsqdImport). */
+  private static void importNsqd(FileStorage storage, NodeSettings settings) throws IOException {
+    io.jnsq.broker.NsqdImport.Report r = io.jnsq.broker.NsqdImport.run(storage,
+        new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize()), false);
+    for (String note : r.notes()) log.info("NSQD IMPORT: {}", note);
+    for (io.jnsq.broker.NsqdImport.Found f : r.found()) {
+      log.info("NSQD IMPORT: {}: {} messages ({} bytes){}", f.queue().name(), f.messages(), f.bytes(),
+          f.corrupt() > 0 ? ", " + f.corrupt() + " corrupt stretches skipped" : "");
+    }
+    if (r.imported() && !r.found().isEmpty()) log.info("NSQD IMPORT: done; nsqd's files are kept as *.imported");
   }
 
   /** Creates the data path if needed and takes its lock file, so two nodes never share one. */
@@ -175,7 +266,7 @@ public final class Node {
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(
         ExternalLookupd.create(system, settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
-    SessionSettings sessionSettings = SessionSettings.from(settings);
+    SessionSettings sessionSettings = withAuthMatch(SessionSettings.from(settings), settings.authMatch());
     AtomicInteger tcpPort = new AtomicInteger();
     AtomicInteger httpPort = new AtomicInteger();
     CompletableFuture<Node> started = new CompletableFuture<>();
@@ -339,14 +430,24 @@ public final class Node {
   private Registry.Producer producer(String id) {
     InetSocketAddress t = tcpAddress();
     InetSocketAddress h = httpAddress();
+    return producer(settings, id, t.getPort(), h == null ? 0 : h.getPort());
+  }
+
+  /**
+   * The producer lookup is told about, from the ports as bound; {@code --broadcast-tcp-port} and
+   * {@code --broadcast-http-port} replace them (what clients outside a NAT or port mapping must dial).
+   */
+  static Registry.Producer producer(NodeSettings settings, String id, int boundTcp, int boundHttp) {
     String hostname = settings.broadcastAddress();
     try {
       hostname = java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException ignored) {
       // keep the broadcast address
     }
-    return new Registry.Producer(id, settings.broadcastAddress() + ":" + t.getPort(), hostname,
-        settings.broadcastAddress(), t.getPort(), h == null ? 0 : h.getPort(), NodeSettings.NSQ_VERSION);
+    int tcpPort = settings.broadcastTcpPort() > 0 ? settings.broadcastTcpPort() : boundTcp;
+    int httpPort = settings.broadcastHttpPort() > 0 ? settings.broadcastHttpPort() : boundHttp;
+    return new Registry.Producer(id, settings.broadcastAddress() + ":" + tcpPort, hostname,
+        settings.broadcastAddress(), tcpPort, httpPort, NodeSettings.NSQ_VERSION);
   }
 
   private void restartCluster(ClusterNode.Settings s) {

@@ -11,23 +11,42 @@ final class NodeFlags {
   private NodeFlags() {}
 
   /** One flag; its default comes from the built-in configuration. */
-  /** VALUE takes one value; BOOL may stand alone (= true); NUMBERS and STRINGS repeat or take a comma list. */
-  enum Kind { VALUE, BOOL, NUMBERS, STRINGS }
+  /**
+   * VALUE takes one value; BOOL may stand alone (= true); NUMBERS and STRINGS repeat or take a comma list;
+   * IGNORED is one of nsqd's flags that means nothing here: accepted (alone or with a value), and logged
+   * once as ignored.
+   */
+  enum Kind { VALUE, BOOL, NUMBERS, STRINGS, IGNORED }
 
   record Flag(String name, String description, Kind kind) {
     Flag(String name, String description) { this(name, description, Kind.VALUE); }
 
     boolean bool() { return kind == Kind.BOOL; }
 
+    boolean ignored() { return kind == Kind.IGNORED; }
+
+    /** The flag's names on the command line: Go's one dash and two. */
+    String[] names() { return new String[] {"--" + name, "-" + name}; }
+
     String configKey() { return "jnsq." + name; }
   }
 
+  private static final String IGNORED_WHY = "accepted for nsqd's sake and ignored: each channel times out its"
+      + " in-flight and deferred messages on its own timers, so there is no queue scan to tune";
+
   static final List<Flag> ALL = List.of(
+      new Flag("log-level", "log verbosity: debug, info, warn, error or fatal (logged as error)"),
+      new Flag("log-prefix", "text put before every log line, e.g. \"[nsqd] \" as nsqd does (empty: none)"),
+      new Flag("verbose", "the same as --log-level=debug (nsqd's older flag)", Kind.BOOL),
       new Flag("bind", "host (IP) for every listener whose own --*-address is not given: TCP, HTTP, HTTPS, lookup"
           + " TCP and HTTP, admin; e.g. 127.0.0.1 for this machine only (not in nsqd)"),
       new Flag("tcp-address", "host:port where TCP clients connect"),
       new Flag("http-address", "host:port of the HTTP API (empty: no HTTP API)"),
       new Flag("broadcast-address", "name other nodes and clients use to reach this one (empty: the host name)"),
+      new Flag("broadcast-tcp-port", "TCP port announced to lookup, e.g. the outside port of a NAT or container"
+          + " port mapping (0: the port --tcp-address listens on)"),
+      new Flag("broadcast-http-port", "HTTP port announced to lookup and used in --statsd-prefix"
+          + " (0: the port --http-address listens on)"),
       new Flag("node-id", "0..1023, mixed into every message id (-1: derived from the host name)"),
       new Flag("data-path", "directory for on-disk queues and metadata (empty: the working directory)"),
       new Flag("mem-queue-size", "accepted for nsqd's sake: a topic's log keeps its tail in memory by bytes (--mem-budget),"
@@ -59,7 +78,8 @@ final class NodeFlags {
       new Flag("tls-key", "PEM private key (PKCS#8) of --tls-cert"),
       new Flag("tls-root-ca-file", "PEM CA that client certificates must chain to"),
       new Flag("tls-client-auth-policy", "require or require-verify: clients must present a certificate"),
-      new Flag("tls-required", "false, true (TCP must upgrade, plain HTTP refused) or tcp-https (TCP must upgrade)"),
+      new Flag("tls-required", "false, true (TCP must upgrade, plain HTTP refused) or tcp-https (TCP must upgrade);"
+          + " alone: true", Kind.BOOL),
       new Flag("tls-min-version", "lowest TLS version: tls1.0, tls1.1, tls1.2, tls1.3"),
       new Flag("https-address", "host:port of the HTTPS API (only with --tls-cert)"),
       new Flag("snappy", "let clients negotiate snappy compression (--snappy=false to refuse)", Kind.BOOL),
@@ -85,6 +105,8 @@ final class NodeFlags {
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
       new Flag("auth-http-address", "auth server (host:port or URL) asked by AUTH, as nsqd does (repeatable); set = auth required",
           Kind.STRINGS),
+      new Flag("auth-match", "how the auth server's topic and channel patterns match a name: whole (the whole name)"
+          + " or nsqd (anywhere in it, as nsqd does, for servers written for nsqd)"),
       new Flag("http-client-connect-timeout", "connect timeout of calls to auth servers"),
       new Flag("http-client-request-timeout", "whole-request timeout of calls to auth servers"),
       new Flag("inactive-producer-timeout", "an nsqd registered over TCP that has not pinged for this long is dropped"),
@@ -93,5 +115,19 @@ final class NodeFlags {
       new Flag("statsd-interval", "time between two statsd pushes"),
       new Flag("statsd-mem-stats", "also push the JVM's memory as nsqd's mem.* gauges (--statsd-mem-stats=false: not)",
           Kind.BOOL),
-      new Flag("statsd-udp-packet-size", "largest UDP packet of a statsd push, in bytes"));
+      new Flag("statsd-udp-packet-size", "largest UDP packet of a statsd push, in bytes"),
+      new Flag("statsd-exclude-ephemeral", "leave #ephemeral topics and channels out of statsd pushes", Kind.BOOL),
+      new Flag("queue-scan-interval", IGNORED_WHY, Kind.IGNORED),
+      new Flag("queue-scan-refresh-interval", IGNORED_WHY, Kind.IGNORED),
+      new Flag("queue-scan-selection-count", IGNORED_WHY, Kind.IGNORED),
+      new Flag("queue-scan-worker-pool-max", IGNORED_WHY, Kind.IGNORED),
+      new Flag("queue-scan-dirty-percent", IGNORED_WHY, Kind.IGNORED),
+      new Flag("worker-id", "accepted for nsqd's sake and ignored (nsqd's older name of --node-id, with no effect there"
+          + " either)", Kind.IGNORED));
+
+  /** The flag of that name, or null. */
+  static Flag named(String name) {
+    for (Flag f : ALL) if (f.name().equals(name)) return f;
+    return null;
+  }
 }

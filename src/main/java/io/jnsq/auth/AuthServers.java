@@ -27,18 +27,35 @@ import java.util.regex.PatternSyntaxException;
 public final class AuthServers {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One entry of the server's reply: who may do what on topics and channels matching the patterns. */
-  public record Authorization(Pattern topic, List<Pattern> channels, boolean publish, boolean subscribe) {
+  /**
+   * How the server's topic and channel patterns are matched: {@code WHOLE} (our default) against the
+   * whole name, {@code NSQD} anywhere in it, as nsqd does (Go's MatchString), for servers written for it.
+   */
+  public enum Match { WHOLE, NSQD }
+
+  /**
+   * One entry of the server's reply: who may do what on topics and channels matching the patterns;
+   * {@code anywhere}: a pattern may match part of a name (nsqd's way, {@code --auth-match nsqd}).
+   */
+  public record Authorization(Pattern topic, List<Pattern> channels, boolean publish, boolean subscribe, boolean anywhere) {
+
+    public Authorization(Pattern topic, List<Pattern> channels, boolean publish, boolean subscribe) {
+      this(topic, channels, publish, subscribe, false);
+    }
 
     /**
-     * Whether this entry allows the action. Unlike nsqd, patterns must match the whole name: a grant for
-     * {@code clicks} does not open {@code xclicksy}.
+     * Whether this entry allows the action. By default, unlike nsqd, patterns must match the whole name:
+     * a grant for {@code clicks} does not open {@code xclicksy}.
      */
     boolean allows(String topicName, String channelName, boolean toPublish) {
       if (toPublish ? !publish : !subscribe) return false;
-      if (!topic.matcher(topicName).matches()) return false;
-      for (Pattern c : channels) if (c.matcher(channelName).matches()) return true;
+      if (!matches(topic, topicName)) return false;
+      for (Pattern c : channels) if (matches(c, channelName)) return true;
       return false;
+    }
+
+    private boolean matches(Pattern p, String name) {
+      return anywhere ? p.matcher(name).find() : p.matcher(name).matches();
     }
   }
 
@@ -62,12 +79,26 @@ public final class AuthServers {
   private final List<String> addresses;
   private final HttpClient http;
   private final Duration requestTimeout;
+  private final Match match;
 
   public AuthServers(List<String> addresses, Duration connectTimeout, Duration requestTimeout) {
-    this.addresses = List.copyOf(addresses);
-    this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
-    this.requestTimeout = requestTimeout;
+    this(addresses, HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).build(),
+        requestTimeout, Match.WHOLE);
   }
+
+  private AuthServers(List<String> addresses, HttpClient http, Duration requestTimeout, Match match) {
+    this.addresses = List.copyOf(addresses);
+    this.http = http;
+    this.requestTimeout = requestTimeout;
+    this.match = match;
+  }
+
+  /** The same servers, their patterns matched as {@code match} says. */
+  public AuthServers withMatch(Match match) {
+    return match == this.match ? this : new AuthServers(addresses, http, requestTimeout, match);
+  }
+
+  public Match match() { return match; }
 
   public boolean enabled() { return !addresses.isEmpty(); }
 
@@ -97,7 +128,7 @@ public final class AuthServers {
         .thenApply(r -> {
           if (r.statusCode() != 200) throw new IllegalStateException("auth server " + address + " answered " + r.statusCode());
           try {
-            return parse(r.body(), System.nanoTime());
+            return parse(r.body(), System.nanoTime(), match);
           } catch (IOException e) {
             throw new IllegalStateException("auth server " + address + ": " + e.getMessage());
           }
@@ -116,6 +147,10 @@ public final class AuthServers {
 
   /** Validates and reads a reply: ttl > 0, permissions only "subscribe" and "publish", patterns that compile. */
   static Grant parse(String body, long nowNanos) throws IOException {
+    return parse(body, nowNanos, Match.WHOLE);
+  }
+
+  static Grant parse(String body, long nowNanos, Match match) throws IOException {
     JsonNode o = JSON.readTree(body);
     if (o == null || !o.isObject()) throw new IOException("reply is not a JSON object");
     long ttl = o.path("ttl").asLong(0);
@@ -134,7 +169,8 @@ public final class AuthServers {
       try {
         List<Pattern> channels = new ArrayList<>();
         for (JsonNode c : a.path("channels")) channels.add(Pattern.compile(c.asText()));
-        out.add(new Authorization(Pattern.compile(a.path("topic").asText()), List.copyOf(channels), publish, subscribe));
+        out.add(new Authorization(Pattern.compile(a.path("topic").asText()), List.copyOf(channels), publish, subscribe,
+            match == Match.NSQD));
       } catch (PatternSyntaxException e) {
         throw new IOException("invalid pattern " + e.getPattern());
       }

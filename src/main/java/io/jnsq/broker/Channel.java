@@ -286,6 +286,7 @@ public final class Channel {
       log.error("channel {}: reading its saved cursor failed ({}); it starts at the log's oldest record", key, r.error().toString());
     } else if (r.state() != null) {
       cursor.restore(r.state().readPos(), r.state().readSeq());
+      for (CursorFile.Skip k : r.state().skips()) cursor.skipSaved(k);
       long nowMs = clock.epochNanos() / 1_000_000L;
       long now = clock.nanoTime();
       List<CursorFile.Unfinished> saved = r.state().unfinished();

@@ -44,7 +44,7 @@ final class ChannelCheckpoint {
         out.add(unfinished(h.pos(), h.seq(), h.message(), dueMs));
       }
     }
-    return new CursorFile.State(cursor.pos(), cursor.seq(), out);
+    return new CursorFile.State(cursor.pos(), cursor.seq(), out, cursor.savedSkips());
   }
 
   /** By reference into the log, or with its body when it has no place there any more. */

@@ -1,7 +1,10 @@
 package io.jnsq.broker;
 
+import io.jnsq.storage.CursorFile;
 import io.jnsq.storage.TopicLog;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A channel's place in its topic's log: the next record to read, how far it may read (what the topic
@@ -14,7 +17,7 @@ final class Cursor {
   private long limitPos;
   private long limitSeq;
   private long corrupt;
-  private final ArrayDeque<long[]> skips = new ArrayDeque<>();   // {from, to, toSeq}
+  private final ArrayDeque<long[]> skips = new ArrayDeque<>();   // {from, to, toSeq, fromSeq or -1}
 
   Cursor(TopicLog log, long pos, long seq, long limitPos, long limitSeq) {
     this.log = log;
@@ -40,8 +43,25 @@ final class Cursor {
 
   /** The topic emptied what lies between {@code from} and {@code to}. */
   void skip(long from, long to, long toSeq) {
-    skips.add(new long[] {from, to, toSeq});
+    skips.add(new long[] {from, to, toSeq, -1});
     applySkips();
+  }
+
+  /**
+   * A saved stretch that is not this channel's (another channel's imported backlog): skipped like the
+   * others, left out of {@link #remaining()}, and saved with the cursor until it is passed.
+   */
+  void skipSaved(CursorFile.Skip k) {
+    if (k.to() <= pos) return;
+    skips.add(new long[] {k.from(), k.to(), k.toSeq(), k.fromSeq()});
+    applySkips();
+  }
+
+  /** The saved stretches still ahead, to save again. */
+  List<CursorFile.Skip> savedSkips() {
+    List<CursorFile.Skip> out = new ArrayList<>();
+    for (long[] s : skips) if (s[3] >= 0) out.add(new CursorFile.Skip(s[0], s[3], s[1], s[2]));
+    return out;
   }
 
   private void applySkips() {
@@ -78,13 +98,20 @@ final class Cursor {
     return pos >= limitPos;
   }
 
-  /** Records visible and not yet read. */
-  long remaining() { return Math.max(0, limitSeq - seq); }
+  /** Records visible and not yet read (saved skips ahead left out). */
+  long remaining() {
+    long skipped = 0;
+    for (long[] s : skips) if (s[3] >= 0 && s[2] <= limitSeq) skipped += s[2] - s[3];
+    return Math.max(0, limitSeq - seq - skipped);
+  }
 
   /** Of {@link #remaining()}, those held only in the log's files, not in memory. */
   long remainingOnDisk() {
     if (log.memoryOnly()) return 0;
-    return Math.max(0, Math.min(limitSeq, log.cacheStartSeq()) - seq);
+    long end = Math.min(limitSeq, log.cacheStartSeq());
+    long skipped = 0;
+    for (long[] s : skips) if (s[3] >= 0) skipped += Math.max(0, Math.min(s[2], end) - Math.max(s[3], seq));
+    return Math.max(0, end - seq - skipped);
   }
 
   /** The upper bound of the next read: the visible end, or the start of a stretch to skip. */

@@ -14,6 +14,10 @@ public record NodeSettings(
     HostPort tcpAddress,
     HostPort httpAddress,   // null: no HTTP API
     String broadcastAddress,
+    int broadcastTcpPort,    // 0: the port the TCP listener is bound to
+    int broadcastHttpPort,   // 0: the port the HTTP listener is bound to
+    String logLevel,         // debug, info, warn, error or fatal
+    String logPrefix,
     int nodeId,
     String dataPath,
     long memQueueSize,
@@ -61,13 +65,15 @@ public record NodeSettings(
     Duration tombstoneLifetime,
     Duration inactiveProducerTimeout,
     List<String> authHttpAddresses,
+    String authMatch,         // whole or nsqd
     Duration httpClientConnectTimeout,
     Duration httpClientRequestTimeout,
     HostPort statsdAddress,   // null: no statsd push
     String statsdPrefix,      // still with nsqd's %s (see metrics.StatsdPusher)
     Duration statsdInterval,
     boolean statsdMemStats,
-    int statsdUdpPacketSize) {
+    int statsdUdpPacketSize,
+    boolean statsdExcludeEphemeral) {
 
   /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
   public static final String NSQ_VERSION = "1.3.0";
@@ -82,6 +88,10 @@ public record NodeSettings(
         HostPort.parse(c.getString("tcp-address")),
         c.getString("http-address").isBlank() ? null : HostPort.parse(c.getString("http-address")),
         broadcast.isEmpty() ? host : broadcast,
+        c.getInt("broadcast-tcp-port"),
+        c.getInt("broadcast-http-port"),
+        c.getBoolean("verbose") ? "debug" : c.getString("log-level").trim().toLowerCase(java.util.Locale.ROOT),
+        c.getString("log-prefix"),
         nodeId < 0 ? Math.floorMod(host.hashCode(), 1024) : nodeId,
         c.getString("data-path").isEmpty() ? System.getProperty("user.dir") : c.getString("data-path"),
         c.getLong("mem-queue-size"),
@@ -129,13 +139,15 @@ public record NodeSettings(
         c.getDuration("tombstone-lifetime"),
         c.getDuration("inactive-producer-timeout"),
         List.copyOf(c.getStringList("auth-http-address")),
+        c.getString("auth-match").trim().toLowerCase(java.util.Locale.ROOT),
         c.getDuration("http-client-connect-timeout"),
         c.getDuration("http-client-request-timeout"),
         c.getString("statsd-address").isBlank() ? null : HostPort.parse(c.getString("statsd-address")),
         c.getString("statsd-prefix"),
         positive(c.getDuration("statsd-interval"), "statsd-interval"),
         c.getBoolean("statsd-mem-stats"),
-        packetSize(c.getInt("statsd-udp-packet-size")));
+        packetSize(c.getInt("statsd-udp-packet-size")),
+        c.getBoolean("statsd-exclude-ephemeral"));
   }
 
   /** "/" and "" are the root (""); "/x/" and "x" become "/x". */

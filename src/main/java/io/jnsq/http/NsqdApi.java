@@ -76,9 +76,10 @@ public final class NsqdApi extends AllDirectives {
     this.auth = authServers == null ? null : new HttpAuth(authServers);
     Set<HttpMethod> get = Set.of(HttpMethods.GET);
     Set<HttpMethod> post = Set.of(HttpMethods.POST);
-    // nsqd answers 500 with its health text while a disk write is failing.
+    // nsqd answers 500 with its health text, as plain text like its OK, while a disk write is failing.
     endpoints.put("/ping", new Endpoint(get, c -> health().thenApply(h ->
-        h.equals("OK") ? Responses.textPlain("OK") : Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, h))));
+        h.equals("OK") ? Responses.textPlain("OK") : Responses.textPlain(h)
+            .withStatus(StatusCodes.INTERNAL_SERVER_ERROR))));
     endpoints.put("/info", new Endpoint(get, this::info));
     endpoints.put("/stats", new Endpoint(get, this::stats));
     endpoints.put("/metrics", new Endpoint(get, this::metrics));

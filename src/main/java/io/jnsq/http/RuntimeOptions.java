@@ -40,6 +40,8 @@ final class RuntimeOptions {
     this.settings = settings;
     this.httpPort = httpPort;
     this.lookupdAddresses = new AtomicReference<>(settings.lookupdTcpAddresses());
+    int level = LEVELS.indexOf(settings.logLevel()) + 1;
+    this.logLevel.set(level == 0 ? 2 : level);
     this.onLookupdChange = onLookupdChange;
   }
 

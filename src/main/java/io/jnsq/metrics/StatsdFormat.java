@@ -30,6 +30,19 @@ final class StatsdFormat {
   }
 
   /** The topic and channel lines of one push; a topic or channel absent from {@code previous} counts from 0. */
+  /** {@code --statsd-exclude-ephemeral}: the topics and channels whose names end in #ephemeral left out. */
+  static List<Stats.Topic> withoutEphemeral(List<Stats.Topic> topics) {
+    List<Stats.Topic> out = new ArrayList<>();
+    for (Stats.Topic t : topics) {
+      if (t.name().endsWith("#ephemeral")) continue;
+      List<Stats.Channel> channels = new ArrayList<>();
+      for (Stats.Channel c : t.channels()) if (!c.name().endsWith("#ephemeral")) channels.add(c);
+      out.add(new Stats.Topic(t.name(), List.copyOf(channels), t.depth(), t.backendDepth(), t.messageCount(),
+          t.messageBytes(), t.paused(), t.e2eLatency(), t.corruptCount()));
+    }
+    return out;
+  }
+
   static List<String> topicLines(String prefix, List<Stats.Topic> previous, List<Stats.Topic> current) {
     Map<String, Stats.Topic> before = new HashMap<>();
     for (Stats.Topic t : previous) before.put(t.name(), t);

@@ -38,16 +38,25 @@ public final class StatsdPusher {
   private record Collected(InetSocketAddress address, List<Stats.Topic> topics, Throwable error) implements Command {}
 
   /** Where and how to push; {@code prefix} is already expanded (see {@link #settings}). */
-  public record Settings(String host, int port, String prefix, Duration interval, boolean memStats, int packetSize) {}
+  public record Settings(String host, int port, String prefix, Duration interval, boolean memStats, int packetSize,
+      boolean excludeEphemeral) {
+    public Settings(String host, int port, String prefix, Duration interval, boolean memStats, int packetSize) {
+      this(host, port, prefix, interval, memStats, packetSize, false);
+    }
+  }
 
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  /** The node's statsd settings, or null when {@code --statsd-address} is empty; {@code httpPort} as bound. */
+  /**
+   * The node's statsd settings, or null when {@code --statsd-address} is empty; {@code httpPort} as bound,
+   * which {@code --broadcast-http-port} replaces in the prefix as in nsqd.
+   */
   public static Settings settings(NodeSettings s, int httpPort) {
     if (s.statsdAddress() == null) return null;
+    int port = s.broadcastHttpPort() > 0 ? s.broadcastHttpPort() : httpPort;
     return new Settings(s.statsdAddress().host(), s.statsdAddress().port(),
-        StatsdFormat.prefix(s.statsdPrefix(), s.broadcastAddress(), httpPort),
-        s.statsdInterval(), s.statsdMemStats(), s.statsdUdpPacketSize());
+        StatsdFormat.prefix(s.statsdPrefix(), s.broadcastAddress(), port),
+        s.statsdInterval(), s.statsdMemStats(), s.statsdUdpPacketSize(), s.statsdExcludeEphemeral());
   }
 
   public static Behavior<Command> create(Settings settings, ActorRef<TopicRegistry.Command> registry, MemoryStats memory) {
@@ -127,8 +136,9 @@ public final class StatsdPusher {
       ctx.getLog().warn("STATSD: no stats to push: {}", c.error().toString());
       return idle();
     }
-    List<String> lines = new ArrayList<>(StatsdFormat.topicLines(settings.prefix(), previous, c.topics()));
-    previous = c.topics();
+    List<Stats.Topic> topics = settings.excludeEphemeral() ? StatsdFormat.withoutEphemeral(c.topics()) : c.topics();
+    List<String> lines = new ArrayList<>(StatsdFormat.topicLines(settings.prefix(), previous, topics));
+    previous = topics;
     if (settings.memStats()) {
       Map<String, Long> mem = memory.read();
       lines.addAll(StatsdFormat.memLines(settings.prefix(), mem, previousGcRuns));

@@ -19,11 +19,20 @@ import org.apache.pekko.util.ByteString;
  * <p>Layout: {@code "JNC1", u64 read position, u64 read sequence, u32 count}, then per record
  * {@code u64 position, u64 sequence, u16 attempts, u64 due (epoch ms), u8 inline}, and when inline
  * {@code u64 id, u64 timestamp, u32 length, body}; last a {@code u32 crc32c} of everything before it.
+ *
+ * <p>Version 2 ({@code "JNC2"}, written only when there are skips) adds, before the crc, {@code u32 count}
+ * and per skip {@code u64 from, u64 fromSeq, u64 to, u64 toSeq}: stretches of the log ahead of the read
+ * position that are not this channel's (another channel's imported backlog, see {@code NsqdImport}).
+ * Version 1 files are still read, with no skips.
  */
 public final class CursorFile {
   private CursorFile() {}
 
   private static final int MAGIC = 0x4a4e4331;   // "JNC1"
+  private static final int MAGIC2 = 0x4a4e4332;  // "JNC2": with skips
+
+  /** A stretch of the log, {@code [from, to)}, that the channel's cursor jumps over when it gets there. */
+  public record Skip(long from, long fromSeq, long to, long toSeq) {}
 
   /** A record before the read position that was not finished. */
   public record Unfinished(long pos, long seq, int attempts, long dueEpochMs, long id, long timestamp, ByteString body) {
@@ -34,7 +43,11 @@ public final class CursorFile {
   }
 
   /** What a channel saves. */
-  public record State(long readPos, long readSeq, List<Unfinished> unfinished) {
+  public record State(long readPos, long readSeq, List<Unfinished> unfinished, List<Skip> skips) {
+    public State(long readPos, long readSeq, List<Unfinished> unfinished) {
+      this(readPos, readSeq, unfinished, List.of());
+    }
+
     /** The lowest position this channel may still read: segments below it may go. */
     public long floorPos() {
       long floor = readPos;
@@ -48,8 +61,10 @@ public final class CursorFile {
   public static byte[] encode(State s) {
     int size = 4 + 8 + 8 + 4 + 4;
     for (Unfinished u : s.unfinished()) size += 8 + 8 + 2 + 8 + 1 + (u.body() == null ? 0 : 8 + 8 + 4 + u.body().size());
+    boolean v2 = !s.skips().isEmpty();
+    if (v2) size += 4 + 32 * s.skips().size();
     ByteBuffer b = ByteBuffer.allocate(size);
-    b.putInt(MAGIC).putLong(s.readPos()).putLong(s.readSeq()).putInt(s.unfinished().size());
+    b.putInt(v2 ? MAGIC2 : MAGIC).putLong(s.readPos()).putLong(s.readSeq()).putInt(s.unfinished().size());
     for (Unfinished u : s.unfinished()) {
       b.putLong(u.pos()).putLong(u.seq()).putShort((short) Math.min(u.attempts(), 0xffff)).putLong(u.dueEpochMs());
       if (u.body() == null) {
@@ -58,6 +73,10 @@ public final class CursorFile {
         b.put((byte) 1).putLong(u.id()).putLong(u.timestamp()).putInt(u.body().size());
         u.body().copyToBuffer(b);
       }
+    }
+    if (v2) {
+      b.putInt(s.skips().size());
+      for (Skip k : s.skips()) b.putLong(k.from()).putLong(k.fromSeq()).putLong(k.to()).putLong(k.toSeq());
     }
     CRC32C crc = new CRC32C();
     crc.update(b.array(), 0, b.position());
@@ -71,7 +90,9 @@ public final class CursorFile {
     CRC32C crc = new CRC32C();
     crc.update(data, 0, data.length - 4);
     ByteBuffer b = ByteBuffer.wrap(data);
-    if (b.getInt(data.length - 4) != (int) crc.getValue() || b.getInt() != MAGIC) return null;
+    if (b.getInt(data.length - 4) != (int) crc.getValue()) return null;
+    int magic = b.getInt();
+    if (magic != MAGIC && magic != MAGIC2) return null;
     try {
       long pos = b.getLong();
       long seq = b.getLong();
@@ -92,7 +113,13 @@ public final class CursorFile {
           out.add(new Unfinished(p, s, attempts, due, id, ts, ByteString.fromArrayUnsafe(body)));
         }
       }
-      return new State(pos, seq, List.copyOf(out));
+      List<Skip> skips = new ArrayList<>();
+      if (magic == MAGIC2) {
+        int k = b.getInt();
+        for (int i = 0; i < k; i++) skips.add(new Skip(b.getLong(), b.getLong(), b.getLong(), b.getLong()));
+      }
+      if (b.position() != data.length - 4) return null;
+      return new State(pos, seq, List.copyOf(out), List.copyOf(skips));
     } catch (RuntimeException e) {
       return null;
     }

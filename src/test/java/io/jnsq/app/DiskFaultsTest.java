@@ -48,7 +48,8 @@ class DiskFaultsTest {
       assertTrue(accepted > 10, "some fit: " + accepted);
       var ping = NodeClient.get(http, "/ping");
       assertEquals(500, ping.statusCode());
-      assertTrue(ping.body().contains("NOK"), ping.body());
+      assertTrue(ping.body().startsWith("NOK - "), "nsqd's plain health text: " + ping.body());
+      assertTrue(ping.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"), ping.headers().toString());
       try (NsqTestClient producer = NsqTestClient.connect(node.tcpAddress())) {
         producer.withBody("PUB t", body.getBytes());
         NsqTestClient.Frame f = producer.read();

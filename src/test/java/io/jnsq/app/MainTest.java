@@ -90,4 +90,96 @@ class MainTest {
       assertTrue(readme.contains("`" + app + "`"), "README names " + app);
     });
   }
+
+  /** nsqd 1.3.0's and nsqlookupd's flags, as their -help lists them. */
+  static final java.util.List<String> NSQD_FLAGS = java.util.List.of("auth-http-address", "broadcast-address",
+      "broadcast-http-port", "broadcast-tcp-port", "data-path", "deflate", "e2e-processing-latency-percentile",
+      "e2e-processing-latency-window-time", "http-address", "http-client-connect-timeout",
+      "http-client-request-timeout", "https-address", "log-level", "log-prefix", "lookupd-tcp-address",
+      "max-body-size", "max-bytes-per-file", "max-channel-consumers", "max-deflate-level", "max-heartbeat-interval",
+      "max-msg-size", "max-msg-timeout", "max-output-buffer-size", "max-output-buffer-timeout", "max-rdy-count",
+      "max-req-timeout", "mem-queue-size", "min-output-buffer-timeout", "msg-timeout", "node-id",
+      "output-buffer-timeout", "queue-scan-selection-count", "queue-scan-worker-pool-max", "snappy",
+      "statsd-address", "statsd-exclude-ephemeral", "statsd-interval", "statsd-mem-stats", "statsd-prefix",
+      "statsd-udp-packet-size", "sync-every", "sync-timeout", "tcp-address", "tls-cert", "tls-client-auth-policy",
+      "tls-key", "tls-min-version", "tls-required", "tls-root-ca-file", "verbose", "worker-id",
+      // nsqlookupd's own
+      "inactive-producer-timeout", "tombstone-lifetime");
+
+  @Test
+  void everyNsqdAndNsqlookupdFlagIsAcceptedWithOneDashOrTwoAndEitherValueForm() {
+    for (String name : NSQD_FLAGS) {
+      assertTrue(NodeFlags.named(name) != null, "no flag --" + name);
+      String value = NodeFlags.named(name).bool() ? "true" : "1";
+      for (String dash : new String[] {"-", "--"}) {
+        Main.nodeOverrides(dash + name + "=" + value);
+        Main.nodeOverrides(dash + name, value);
+      }
+    }
+    Main.nodeOverrides("-config", "x.cfg");
+    Main.nodeOverrides("-config=x.cfg");
+    assertTrue(run("node", "-version").startsWith("jnsq "));
+    assertTrue(run("node", "-help").contains("--queue-scan-worker-pool-max"));
+  }
+
+  @Test
+  void goSpellingsGiveTheSameSettings() {
+    var o = Main.nodeOverrides("-tcp-address=127.0.0.1:9150", "-mem-queue-size", "5", "-deflate=false", "-snappy",
+        "-lookupd-tcp-address=a:4160", "--lookupd-tcp-address", "b:4160", "-verbose", "-worker-id",
+        "--queue-scan-worker-pool-max", "8");
+    var s = io.jnsq.config.NodeSettings.fromConfig(Node.loadConfig(null, o));
+    assertEquals("127.0.0.1:9150", s.tcpAddress().toString());
+    assertEquals(5, s.memQueueSize());
+    assertEquals(false, s.deflate());
+    assertEquals(true, s.snappy());
+    assertEquals(java.util.List.of("a:4160", "b:4160"), s.lookupdTcpAddresses());
+    assertEquals("debug", s.logLevel(), "-verbose is --log-level=debug");
+    assertEquals(java.util.Set.of("tcp-address", "mem-queue-size", "deflate", "snappy", "lookupd-tcp-address",
+        "verbose", "worker-id", "queue-scan-worker-pool-max"), Node.givenKeys(null, o));
+  }
+
+  @Test
+  void helpAndTheReadmeListTheIgnoredFlagsAsIgnored() throws Exception {
+    String help = run("node", "--help").replaceAll("\\s+", " ");
+    String readme = Files.readString(Path.of("README.md"));
+    for (NodeFlags.Flag f : NodeFlags.ALL) {
+      if (!f.ignored()) continue;
+      int at = help.indexOf("--" + f.name() + "[=<value>]");
+      assertTrue(at >= 0 && help.substring(at, Math.min(help.length(), at + 120)).contains("ignored"), f.name());
+      assertTrue(readme.matches("(?s).*`--" + f.name() + "`[^\\n]*ignored.*"), "README: --" + f.name() + " ignored");
+    }
+  }
+
+  @Test
+  void broadcastPortsReplaceTheListeningOnesInWhatLookupIsTold() {
+    var s = io.jnsq.config.NodeSettings.fromConfig(Node.loadConfig(null,
+        Main.nodeOverrides("--broadcast-tcp-port=14150", "-broadcast-http-port", "14151", "--broadcast-address", "nat.example")));
+    var p = Node.producer(s, "id", 4150, 4151);
+    assertEquals(14150, p.tcpPort());
+    assertEquals(14151, p.httpPort());
+    assertEquals("nat.example", p.broadcastAddress());
+    var plain = Node.producer(io.jnsq.config.NodeSettings.fromConfig(Node.loadConfig(null, java.util.Map.of())), "id", 4150, 0);
+    assertEquals(4150, plain.tcpPort());
+    assertEquals(0, plain.httpPort());
+    assertEquals("nsq.nat_example_14151.", io.jnsq.metrics.StatsdPusher.settings(io.jnsq.config.NodeSettings.fromConfig(
+        Node.loadConfig(null, java.util.Map.of("jnsq.statsd-address", "127.0.0.1:8125", "jnsq.broadcast-http-port", 14151,
+            "jnsq.broadcast-address", "nat.example"))), 4151).prefix());
+  }
+
+  @Test
+  void aLogPrefixIsLiteralTextInTheLogPattern() {
+    assertEquals("[nsqd] ", NodeLogging.literal("[nsqd] "));
+    assertEquals("50\\% \\(x\\) ", NodeLogging.literal("50% (x) "));
+  }
+
+  @Test
+  void authMatchNsqdReachesTheSessionsAuthServers() {
+    var s = io.jnsq.config.NodeSettings.fromConfig(Node.checkedConfig(null,
+        Main.nodeOverrides("--auth-http-address=127.0.0.1:1", "-auth-match=nsqd")));
+    var session = Node.withAuthMatch(io.jnsq.tcp.SessionSettings.from(s), s.authMatch());
+    assertEquals(io.jnsq.auth.AuthServers.Match.NSQD, session.auth().match());
+    var whole = io.jnsq.config.NodeSettings.fromConfig(Node.checkedConfig(null, Main.nodeOverrides("--auth-http-address=127.0.0.1:1")));
+    assertEquals(io.jnsq.auth.AuthServers.Match.WHOLE,
+        Node.withAuthMatch(io.jnsq.tcp.SessionSettings.from(whole), whole.authMatch()).auth().match());
+  }
 }

@@ -62,4 +62,15 @@ class StatsdFormatTest {
     assertEquals(List.of("a:1|g\n", longLine + "\n", "b:2|g\n"),
         packets.stream().map(p -> new String(p, StandardCharsets.UTF_8)).toList());
   }
+
+  @Test
+  void excludeEphemeralLeavesOutEphemeralTopicsAndChannels() {
+    Stats.Channel kept = new Stats.Channel("c", 0, 0, 0, 0, 0, 0, 0, 0, List.of(), false, Stats.Latency.NONE, 0);
+    Stats.Channel gone = new Stats.Channel("c#ephemeral", 0, 0, 0, 0, 0, 0, 0, 0, List.of(), false, Stats.Latency.NONE, 0);
+    Stats.Topic t = new Stats.Topic("t", List.of(gone, kept), 0, 0, 0, 0, false, Stats.Latency.NONE, 0);
+    Stats.Topic e = new Stats.Topic("e#ephemeral", List.of(kept), 0, 0, 0, 0, false, Stats.Latency.NONE, 0);
+    List<Stats.Topic> left = StatsdFormat.withoutEphemeral(List.of(t, e));
+    assertEquals(1, left.size());
+    assertEquals(List.of("c"), left.get(0).channels().stream().map(Stats.Channel::name).toList());
+  }
 }
