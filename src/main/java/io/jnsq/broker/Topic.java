@@ -258,8 +258,9 @@ public final class Topic {
   private Behavior<Command> onPublish(Publish p) {
     if (closed) {
       p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
-    } else if (diskError != null && !topicLog().memoryOnly()) {
+    } else if (diskError != null && !topicLog().memoryOnly() && !writer.durable()) {
       // The log's files could not be written: refuse until a retry (every --sync-timeout) works again.
+      // (Durable: every publish is a write that is answered by its own outcome.)
       p.replyTo().tell(new PublishResult(p.seq(), false, diskError));
     } else if (!waitingForMemory.isEmpty() || !tryAppend(p)) {
       long bytes = bytesOf(p);

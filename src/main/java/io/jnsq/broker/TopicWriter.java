@@ -23,6 +23,15 @@ final class TopicWriter {
   private final boolean durable;
   private final List<Waiting> waiting = new ArrayList<>();
   private long writesSinceSync;
+  private boolean dropPending;
+
+  /** Durable, after a failed write: once no flush runs, what was refused leaves the log. */
+  private void dropIfIdle() {
+    if (dropPending && !log.flushing()) {
+      log.dropUnflushed();
+      dropPending = false;
+    }
+  }
 
   TopicWriter(TopicLog log, Persistence persistence, boolean durable) {
     this.log = log;
@@ -50,7 +59,7 @@ final class TopicWriter {
    * when {@code --sync-every} records were written since the last, or when {@code syncNow} (the timer).
    */
   CompletionStage<TopicLog.FlushJob> flush(boolean syncNow) {
-    if (log.memoryOnly() || log.flushing()) return null;
+    if (log.memoryOnly()) return null;
     boolean force = durable || writesSinceSync >= persistence.syncEvery() || syncNow;
     TopicLog.FlushJob job = log.prepareFlush(force);
     if (job == null) return null;
@@ -71,10 +80,12 @@ final class TopicWriter {
       if (durable) {
         for (Waiting w : waiting) w.replyTo().tell(new Topic.PublishResult(w.seq(), false, error));
         waiting.clear();
-        log.dropUnflushed();
+        dropPending = true;
       }
+      dropIfIdle();
       return error;
     }
+    dropIfIdle();
     if (durable) {
       long synced = log.syncedPos();
       int done = 0;
