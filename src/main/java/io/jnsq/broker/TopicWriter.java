@@ -59,7 +59,7 @@ final class TopicWriter {
    * when {@code --sync-every} records were written since the last, or when {@code syncNow} (the timer).
    */
   CompletionStage<TopicLog.FlushJob> flush(boolean syncNow) {
-    if (log.memoryOnly()) return null;
+    if (log.memoryOnly() || log.flushing()) return null;
     boolean force = durable || writesSinceSync >= persistence.syncEvery() || syncNow;
     TopicLog.FlushJob job = log.prepareFlush(force);
     if (job == null) return null;

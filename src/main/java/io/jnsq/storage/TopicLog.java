@@ -95,11 +95,7 @@ public final class TopicLog {
   private long syncedPos;
   private long syncedSeq;
   private int smallBlocksFilled;
-  /** Flush jobs handed out and not yet done: at most {@link #MAX_FLUSHES}, each writing after the one before. */
-  private int flushesInFlight;
-  private long preparedPos;          // where the next flush job starts writing
-  private FlushJob lastJob;
-  private static final int MAX_FLUSHES = 2;
+  private boolean flushing;
   private String flushError;
 
   // Written by the owner, read by channels to tell memory from disk.
@@ -246,7 +242,7 @@ public final class TopicLog {
   public boolean unflushed() { return storage != null && flushedPos < endPos; }
   /** Whether written records wait for an fsync. */
   public boolean unsynced() { return storage != null && syncedPos < flushedPos; }
-  public boolean flushing() { return flushesInFlight > 0; }
+  public boolean flushing() { return flushing; }
   /** The last failure to write the files, null once a write worked again. */
   public String flushError() { return flushError; }
 
@@ -346,18 +342,15 @@ public final class TopicLog {
   private record Piece(long segmentBase, long fileOffset, ByteBuffer bytes) {}
 
   /**
-   * What a flush must do as of now: write every appended record not yet handed to a flush and, with
-   * {@code force}, fsync. Two may be in flight: the second writes once the first has written and fsyncs
-   * while the first may still be fsyncing, so a durable publish that arrives during an fsync waits for
-   * about one fsync, not two. Null when there is nothing to do or two are running. Run it on an I/O
-   * thread, then hand it to {@link #flushDone} on the owner's thread.
+   * What a flush must do as of now: write every appended record not yet written and, with {@code force},
+   * fsync. Null when there is nothing to do or a flush is running. Run it on an I/O thread, then hand it
+   * to {@link #flushDone} on the owner's thread.
    */
   public FlushJob prepareFlush(boolean force) {
-    if (storage == null || flushesInFlight >= MAX_FLUSHES) return null;
-    if (flushError != null && flushesInFlight > 0) return null;   // after a failure, the running ones end first
-    long from = flushesInFlight == 0 ? flushedPos : preparedPos;
-    if (from >= endPos && !(force && syncedPos < from)) return null;
+    if (storage == null || flushing) return null;
+    if (flushedPos >= endPos && !(force && syncedPos < flushedPos)) return null;
     List<Piece> pieces = new ArrayList<>();
+    long from = flushedPos;
     Long firstBlock = blocks.floorKey(from);
     for (Block b : blocks.tailMap(firstBlock == null ? from : firstBlock, true).values()) {
       long bEnd = b.startPos + b.limit;
@@ -367,30 +360,23 @@ public final class TopicLog {
       slice.limit(b.limit).position((int) (Math.max(from, b.startPos) - b.startPos));
       pieces.add(new Piece(b.segmentBase, Math.max(from, b.startPos) - b.segmentBase, slice.slice()));
     }
-    FlushJob job = new FlushJob(pieces, force, endPos, endSeq, flushesInFlight > 0 ? lastJob : null);
-    flushesInFlight++;
-    preparedPos = endPos;
-    lastJob = job;
-    return job;
+    flushing = true;
+    return new FlushJob(pieces, force, endPos, endSeq);
   }
 
-  /** One flush's work: writes (after the job before it has written), then with force an fsync. */
+  /** One flush's work: writes, then (with force) fsync. */
   public final class FlushJob implements Runnable {
     private final List<Piece> pieces;
     private final boolean force;
     private final long end;
     private final long endSequence;
-    private final FlushJob previous;
-    private final java.util.concurrent.CompletableFuture<Boolean> written = new java.util.concurrent.CompletableFuture<>();
-    private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
     private volatile IOException error;
 
-    private FlushJob(List<Piece> pieces, boolean force, long end, long endSequence, FlushJob previous) {
+    private FlushJob(List<Piece> pieces, boolean force, long end, long endSequence) {
       this.pieces = pieces;
       this.force = force;
       this.end = end;
       this.endSequence = endSequence;
-      this.previous = previous;
     }
 
     /** Position up to which this job writes. */
@@ -401,73 +387,49 @@ public final class TopicLog {
     @Override
     public void run() {
       try {
-        // Writes go in log order: this job's only once the job before it has written its own.
-        if (previous != null && !previous.written.join()) throw new IOException("an earlier write of the log failed");
-        Storage.Writer w;
-        try {
-          for (Piece p : pieces) {
-            if (writer == null || writerSegment != p.segmentBase()) {
-              if (writer != null) {
-                // A full segment is fsync'd before the next one gets data, so a later fsync covers
-                // everything before it and a power cut never leaves a gap in the middle of the log.
-                if (previous != null) previous.done.join();   // it may still be fsyncing that file
-                writer.force();
-                writer.close();
-              }
-              writer = null;
-              Segment s = segments.get(p.segmentBase());
-              writer = storage.append(s != null ? s.file : fileName(p.segmentBase(), 0), p.fileOffset());
-              writerSegment = p.segmentBase();
+        for (Piece p : pieces) {
+          if (writer == null || writerSegment != p.segmentBase()) {
+            if (writer != null) {
+              // A full segment is fsync'd before the next one gets data, so a later fsync covers
+              // everything before it and a power cut never leaves a gap in the middle of the log.
+              writer.force();
+              writer.close();
             }
-            writer.write(p.bytes());
+            writer = null;
+            Segment s = segments.get(p.segmentBase());
+            writer = storage.append(s != null ? s.file : fileName(p.segmentBase(), 0), p.fileOffset());
+            writerSegment = p.segmentBase();
           }
-          w = writer;
-          written.complete(true);
-        } catch (IOException | RuntimeException e) {
-          written.complete(false);
-          try {
-            if (writer != null) writer.close();
-          } catch (IOException ignored) {
-            // reopened at the last good position next time
-          }
-          writer = null;
-          writerSegment = -1;
-          throw e;
+          writer.write(p.bytes());
         }
-        if (force && w != null) w.force();
-        // An fsync covers only what was written before it: a failed earlier one is this one's failure too.
-        if (previous != null) {
-          previous.done.join();
-          if (previous.error != null) throw new IOException("an earlier write of the log failed", previous.error);
-        }
+        if (force && writer != null) writer.force();
       } catch (IOException | RuntimeException e) {
-        written.complete(false);
         error = e instanceof IOException io ? io : new IOException(e);
-      } finally {
-        done.complete(null);
+        try {
+          if (writer != null) writer.close();
+        } catch (IOException ignored) {
+          // reopened at the last good position next time
+        }
+        writer = null;
+        writerSegment = -1;
       }
     }
   }
 
   /** On the owner's thread once a job ran; false when it failed (see {@link #flushError()}). */
   public boolean flushDone(FlushJob job) {
-    flushesInFlight--;
-    if (lastJob == job) lastJob = null;
+    flushing = false;
     if (job.error != null) {
       flushError = job.error.getMessage() == null ? job.error.toString() : job.error.getMessage();
-      if (flushesInFlight == 0) preparedPos = flushedPos;
       return false;
     }
-    if (flushesInFlight == 0) flushError = null;
-    if (job.end > flushedPos) {
-      flushedSeq = job.endSequence;
-      flushedPos = job.end;
-    }
-    if (job.force && job.end > syncedPos) {
+    flushError = null;
+    flushedSeq = job.endSequence;
+    flushedPos = job.end;
+    if (job.force) {
       syncedPos = job.end;
       syncedSeq = job.endSequence;
     }
-    if (flushesInFlight == 0) preparedPos = flushedPos;
     return true;
   }
 
@@ -476,7 +438,7 @@ public final class TopicLog {
    * refused, so no reader may see them).
    */
   public void dropUnflushed() {
-    if (storage == null || flushesInFlight > 0) return;
+    if (storage == null || flushing) return;
     long pos = flushedPos;
     for (Block b : new ArrayList<>(blocks.tailMap(pos, false).values())) {
       blocks.remove(b.startPos);
