@@ -38,15 +38,29 @@ final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+  /**
+   * {@code n} distinct free ports: all sockets are held open until every port is picked (one after the
+   * other, the system may hand out a port just closed again, and the node refuses two listeners on one).
+   */
+  static int[] freePorts(int n) throws IOException {
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : held) s.close();
     }
   }
 
   /** Starts a node on {@code dataPath} with {@code jvm} options and extra node flags; waits until /ping answers. */
   static NodeProcess start(Path dataPath, List<String> jvm, List<String> flags) throws Exception {
-    return start(dataPath, jvm, flags, freePort(), freePort(), freePort(), freePort());
+    int[] p = freePorts(4);
+    return start(dataPath, jvm, flags, p[0], p[1], p[2], p[3]);
   }
 
   /** Starts a node again on this one's ports (after it was killed), on {@code dataPath}. */
