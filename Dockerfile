@@ -20,7 +20,7 @@ RUN groupadd --system --gid 10001 jnsq \
 COPY --from=build /src/target/jnsq.jar /opt/jnsq/jnsq.jar
 COPY config/jnsq.conf /etc/jnsq/jnsq.conf
 # bin/jnsq's JVM defaults; replace with -e JAVA_OPTS=... (the Kubernetes manifest sizes them to its limits).
-ENV JAVA_OPTS="-Xms32m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_OPTS="-Xms64m -Xmx1g -Xmn32m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 WORKDIR /var/lib/jnsq
 # Disk queues, nsqd.dat and jnsq.lock: keep them on a volume so a new container finds them.

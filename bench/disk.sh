@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 # bin/jnsq's defaults (see there); override with NODE_JVM_OPTS.
-NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms32m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}
+NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms64m -Xmx1g -Xmn32m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}
 BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
 
 source bench/lib.sh   # builds the jar if stale; sets commit, stamp, work

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SECS=${SECS:-8}
 # bin/jnsq's default JVM options, as users run the node (a backlog lives off the heap). Override with NODE_JVM_OPTS.
-NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms32m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}
+NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms64m -Xmx1g -Xmn32m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}
 BENCH_JVM_OPTS=${BENCH_JVM_OPTS:--Xmx1g}
 
 

@@ -25,7 +25,7 @@ class BacklogIT {
 
   @Test
   void twentyMillionMessagesWaitInTheLogWithBoundedMemoryAndAreAllDelivered(@TempDir Path dir) throws Exception {
-    List<String> jvm = List.of("-Xms32m", "-Xmx1g", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+    List<String> jvm = List.of("-Xms64m", "-Xmx1g", "-Xmn32m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
     try (NodeProcess node = NodeProcess.start(dir, jvm, List.of("--mem-queue-size", "10000000"))) {
       assertEquals(200, node.post("/topic/create?topic=backlog", "").statusCode());
       assertEquals(200, node.post("/channel/create?topic=backlog&channel=later", "").statusCode());
