@@ -352,16 +352,7 @@ public final class Channel {
     if (b == null || b.nextPos() != d.to()) return Behaviors.same();   // not in memory: read when the cursor gets there
     long nowMs = clock.epochNanos() / 1_000_000L;
     long now = clock.nanoTime();
-    for (TopicLog.Entry e : b.entries()) {
-      Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
-      messageCount++;
-      if (e.dueEpochMs() > nowMs) {
-        deferred.add(new DeferredEntry(now + (e.dueEpochMs() - nowMs) * 1_000_000L, deferredOrder++, h));
-      } else {
-        ready.add(h);
-      }
-    }
-    ensureScanning();
+    for (TopicLog.Entry e : b.entries()) place(e, nowMs, now);
     cursor.skip(d.from(), d.to(), d.toSeq());
     changed();
     return Behaviors.same();
@@ -395,13 +386,7 @@ public final class Channel {
       return false;
     }
     reading = true;
-    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      try {
-        return topicLog.readDisk(from, fromSeq, limit, count, READ_BYTES);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }, persistence.io()), (batch, error) -> new DiskRead(from, batch, error));
+    ctx.pipeToSelf(readDisk(topicLog, from, fromSeq, limit, count, READ_BYTES), (batch, error) -> new DiskRead(from, batch, error));
     return false;
   }
 
@@ -427,20 +412,37 @@ public final class Channel {
     long now = clock.nanoTime();
     for (TopicLog.Entry e : b.entries()) {
       if (!heldAhead.isEmpty() && heldAhead.remove(e.seq())) continue;   // already held since the restart
-      Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
-      messageCount++;
-      if (e.dueEpochMs() > nowMs) {
-        deferred.add(new DeferredEntry(now + (e.dueEpochMs() - nowMs) * 1_000_000L, deferredOrder++, h));
-        ensureScanning();
-      } else {
-        ready.add(h);
-      }
+      place(e, nowMs, now);
     }
     cursor.advance(b);
     dirty = true;
     // A memory-only log counts what it holds against mem-queue-size, so it hears more often.
     long every = cursor.log().memoryOnly() ? PROGRESS_BYTES / 16 : PROGRESS_BYTES;
     if (cursor.pos() - reportedPos >= every) reportProgress(-1, -1);   // the rest: on the next tick
+  }
+
+  /** A record read from the log: ready now, or deferred until it is due. */
+  private void place(TopicLog.Entry e, long nowMs, long now) {
+    Held h = new Held(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.pos(), e.seq());
+    messageCount++;
+    if (e.dueEpochMs() > nowMs) {
+      deferred.add(new DeferredEntry(now + (e.dueEpochMs() - nowMs) * 1_000_000L, deferredOrder++, h));
+      ensureScanning();
+    } else {
+      ready.add(h);
+    }
+  }
+
+  /** Reads from the log's files on the I/O executor. */
+  private CompletableFuture<TopicLog.Batch> readDisk(TopicLog topicLog, long from, long fromSeq, long limit, int count,
+      int bytes) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return topicLog.readDisk(from, fromSeq, limit, count, bytes);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io());
   }
 
   /** Tells the topic how far this channel read (it frees memory) and, when known, its ack floor (it frees files). */
@@ -708,13 +710,7 @@ public final class Channel {
       long limit = cursor.readLimit();
       TopicLog.Batch b = topicLog.readMemory(from, fromSeq, limit, want, 4 << 20);
       if (b == null && !topicLog.memoryOnly()) {
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
-          try {
-            return topicLog.readDisk(from, fromSeq, limit, want, 4 << 20);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        }, persistence.io()), (batch, error) -> new PeekRead(peek, out, batch));
+        ctx.pipeToSelf(readDisk(topicLog, from, fromSeq, limit, want, 4 << 20), (batch, error) -> new PeekRead(peek, out, batch));
         return Behaviors.same();
       }
       return onPeekRead(new PeekRead(peek, out, b));
@@ -727,11 +723,11 @@ public final class Channel {
     List<Queued> out = new ArrayList<>(r.head());
     if (r.batch() != null) {
       long nowMs = clock.epochNanos() / 1_000_000L;
-      boolean onDisk = r.batch().entries().isEmpty() || r.batch().entries().get(0).seq() < cursor.log().cacheStartSeq();
+      long inMemoryFrom = cursor.log().cacheStartSeq();
       for (TopicLog.Entry e : r.batch().entries()) {
         // Records not yet due go to the deferred set when read: they are not next.
         if (e.dueEpochMs() <= nowMs && out.size() < r.peek().count()) {
-          out.add(new Queued(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), onDisk && e.seq() < cursor.log().cacheStartSeq()));
+          out.add(new Queued(new Message(e.id(), e.timestamp(), e.attempts(), e.body()), e.seq() < inMemoryFrom));
         }
       }
     }

@@ -30,7 +30,6 @@ final class Cursor {
   TopicLog log() { return log; }
   long pos() { return pos; }
   long seq() { return seq; }
-  long limitPos() { return limitPos; }
   long corrupt() { return corrupt; }
 
   /** The topic made records up to here visible. */

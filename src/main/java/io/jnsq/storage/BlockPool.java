@@ -81,8 +81,6 @@ public final class BlockPool {
     return Math.min(want, maxDirectMemory() / 4 * 3);
   }
 
-  public long budget() { return budget; }
-
   /** Bytes of slabs handed out and not given back. */
   public long inUse() { return inUse.get(); }
 

@@ -235,7 +235,6 @@ public final class TopicLog {
   /** The oldest position still held in memory: reads below it go to the files. */
   public long cacheStartSeq() { return cacheStartSeq; }
   public long flushedPos() { return flushedPos; }
-  public long flushedSeq() { return flushedSeq; }
   /** Corrupt stretches skipped by reads so far. */
   public long corruptions() { return corruptions.get(); }
   /** Whether appended records wait to be written to the files. */
@@ -293,13 +292,16 @@ public final class TopicLog {
       endPos += size;
       endSeq++;
     }
-    if (cacheStartPos >= pos0 && !blocks.isEmpty()) {
-      // A log whose memory was all given back (or a new one) holds its tail in memory again from here.
-      Map.Entry<Long, Block> first = blocks.firstEntry();
-      cacheStartPos = first.getValue().startPos;
-      cacheStartSeq = first.getValue().startSeq;
-    }
+    // A log whose memory was all given back (or a new one) holds its tail in memory again from here.
+    if (cacheStartPos >= pos0) cacheFromBlocks();
     return true;
+  }
+
+  /** The oldest position held in memory: the first block's, or the end when no block is held. */
+  private void cacheFromBlocks() {
+    Map.Entry<Long, Block> first = blocks.firstEntry();
+    cacheStartPos = first == null ? endPos : first.getValue().startPos;
+    cacheStartSeq = first == null ? endSeq : first.getValue().startSeq;
   }
 
   private void put(Block b, long seq, long id, long ts, int attempts, long due, ByteString body) {
@@ -381,7 +383,6 @@ public final class TopicLog {
 
     /** Position up to which this job writes. */
     public long end() { return end; }
-    public boolean forced() { return force; }
     public IOException error() { return error; }
 
     @Override
@@ -455,10 +456,7 @@ public final class TopicLog {
     segment = segments.floorEntry(pos).getValue();
     endPos = pos;
     endSeq = flushedSeq;
-    if (blocks.isEmpty()) {
-      cacheStartPos = endPos;
-      cacheStartSeq = endSeq;
-    }
+    cacheFromBlocks();
   }
 
   /**
@@ -479,9 +477,7 @@ public final class TopicLog {
       if (b == current) current = null;
       pool.release(b.slab);
     }
-    Map.Entry<Long, Block> first = blocks.firstEntry();
-    cacheStartPos = first == null ? endPos : first.getValue().startPos;
-    cacheStartSeq = first == null ? endSeq : first.getValue().startSeq;
+    cacheFromBlocks();
   }
 
   /**
@@ -557,8 +553,7 @@ public final class TopicLog {
     for (Block b : blocks.values()) pool.release(b.slab);
     blocks.clear();
     current = null;
-    cacheStartPos = endPos;
-    cacheStartSeq = endSeq;
+    cacheFromBlocks();
   }
 
   /** Closes the open files (after a last forced flush). */
