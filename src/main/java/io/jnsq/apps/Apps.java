@@ -75,6 +75,30 @@ final class Apps {
     }
   }
 
+  /**
+   * Runs a consuming app until SIGINT/SIGTERM opens {@code terminate}: connects {@code consumer} as
+   * {@code flags} say, waits, then stops the consumer (which waits for what is in flight) and runs
+   * {@code after}. Returns the exit status: 0, or 1 with a FATAL line when connecting failed.
+   */
+  static int consumeUntilTerminated(String app, PrintStream err, io.jnsq.client.Consumer consumer, ConsumerFlags flags,
+      CountDownLatch terminate, Runnable after) throws InterruptedException {
+    CountDownLatch finished = new CountDownLatch(1);
+    Object hook = onTerminate(terminate::countDown, finished);
+    try {
+      flags.connect(consumer);
+      terminate.await();
+      return 0;
+    } catch (java.io.IOException | RuntimeException e) {
+      log(err, app, "FATAL: " + e.getMessage());
+      return 1;
+    } finally {
+      consumer.stop();
+      after.run();
+      finished.countDown();
+      removeHook(hook);
+    }
+  }
+
   /** Runs {@code action} on each signal {@code name} (e.g. HUP) where the JVM allows it; null where it does not. */
   static Object onSignal(String name, Runnable action) {
     try {

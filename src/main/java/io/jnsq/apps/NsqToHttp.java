@@ -126,24 +126,12 @@ public final class NsqToHttp implements Callable<Integer> {
       Apps.log(err, NAME, "FATAL: " + e.getMessage());
       return 1;
     }
-    CountDownLatch finished = new CountDownLatch(1);
-    Object hook = Apps.onTerminate(this::terminate, finished);
-    try {
-      flags.connect(consumer);
-      terminate.await();
-      return 0;
-    } catch (IOException | RuntimeException e) {
-      Apps.log(err, NAME, "FATAL: " + e.getMessage());
-      return 1;
-    } finally {
-      consumer.stop();
-      finished.countDown();
-      Apps.removeHook(hook);
-    }
+    return Apps.consumeUntilTerminated(NAME, err, consumer, flags, terminate, () -> { });
   }
-
   /** What SIGINT/SIGTERM do: stop consuming once the requests under way are answered. */
   void terminate() { terminate.countDown(); }
+
+
 
   private void handle(Message m) throws Exception {
     if (sample < 1.0 && ThreadLocalRandom.current().nextDouble() > sample) return;   // sampled out: FIN

@@ -87,25 +87,13 @@ public final class NsqToNsq implements Callable<Integer> {
       Apps.log(err, NAME, "FATAL: " + e.getMessage());
       return 1;
     }
-    CountDownLatch finished = new CountDownLatch(1);
-    Object hook = Apps.onTerminate(this::terminate, finished);
-    try {
-      flags.connect(consumer);
-      terminate.await();
-      return 0;
-    } catch (IOException | RuntimeException e) {
-      Apps.log(err, NAME, "FATAL: " + e.getMessage());
-      return 1;
-    } finally {
-      consumer.stop();   // waits until every message in flight was published (FIN) or given back (REQ)
-      producers.forEach(Producer::close);
-      finished.countDown();
-      Apps.removeHook(hook);
-    }
+    // The consumer's stop waits until every message in flight was published (FIN) or given back (REQ).
+    return Apps.consumeUntilTerminated(NAME, err, consumer, flags, terminate, () -> producers.forEach(Producer::close));
   }
-
   /** What SIGINT/SIGTERM do: stop consuming once every message in flight is published or requeued. */
   void terminate() { terminate.countDown(); }
+
+
 
   private void handle(Message m) {
     byte[] body = m.body();
