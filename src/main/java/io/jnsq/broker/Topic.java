@@ -360,8 +360,7 @@ public final class Topic {
       reportDisk(null);
     }
     makeVisible();
-    trim();
-    drainWaiting();
+    trim();   // and the publishes waiting for memory go on
     if (persistReply != null) {
       finishPersist();
     } else if (error == null && topicLog().unflushed()) {
@@ -482,8 +481,7 @@ public final class Topic {
     if (channels.isEmpty()) {
       // What the last channel had received is gone with it; the next first channel starts here.
       TopicLog l = topicLog();
-      deleteFiles(l.release(visiblePos, visibleSeq));
-      l.startAt(visiblePos, visibleSeq);
+      deleteFiles(l.release(visiblePos, visibleSeq));   // which moves the log's start there
     } else {
       releaseSegments();
     }

@@ -481,8 +481,9 @@ public final class TopicLog {
   }
 
   /**
-   * Forgets every segment wholly below {@code floorPos} (every channel's ack floor) and returns the files
-   * to delete, for an I/O thread ({@link #deleteFiles}).
+   * Moves the log's start (where a topic's next first channel begins) up to {@code floorPos} (every
+   * channel's ack floor), forgets every segment wholly below it, and returns the files to delete, for an
+   * I/O thread ({@link #deleteFiles}).
    */
   public List<String> release(long floorPos, long floorSeq) {
     List<String> gone = new ArrayList<>();
@@ -514,17 +515,9 @@ public final class TopicLog {
    * go.
    */
   public List<String> skipAll() {
-    List<String> gone = release(endPos, endSeq);
-    startPos = endPos;
-    startSeq = endSeq;
+    List<String> gone = release(endPos, endSeq);   // which moves the start to the end
     trim(endPos);
     return gone;
-  }
-
-  /** Sets the start (where a topic's first channel begins) to a position the owner knows, e.g. a channel's. */
-  public void startAt(long pos, long seq) {
-    startPos = pos;
-    startSeq = seq;
   }
 
   /** Deletes files named by {@link #release}: blocking, for an I/O thread. */
