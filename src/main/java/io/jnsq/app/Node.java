@@ -252,7 +252,7 @@ public final class Node {
     NodeSettings settings = NodeSettings.fromConfig(config);
     long startMillis = System.currentTimeMillis();
     MessageIdSource ids = new MessageIdSource(settings.nodeId(), startMillis);
-    TopicLog.Settings logSettings = new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize());
+    TopicLog.Settings logSettings = new TopicLog.Settings(settings.maxBytesPerFile(), settings.maxMsgSize(), settings.durable());
     long budget = BlockPool.effectiveBudget(settings.memBudget());
     if (settings.memBudget() > budget) {
       log.warn("--mem-budget {} is more than this JVM lets direct buffers use; using {} (raise -XX:MaxDirectMemorySize)",

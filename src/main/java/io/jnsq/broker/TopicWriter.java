@@ -60,6 +60,8 @@ final class TopicWriter {
    */
   CompletionStage<TopicLog.FlushJob> flush(boolean syncNow) {
     if (log.memoryOnly() || log.flushing()) return null;
+    Runnable spare = log.spareJob();
+    if (spare != null) persistence.io().execute(spare);
     boolean force = durable || writesSinceSync >= persistence.syncEvery() || syncNow;
     TopicLog.FlushJob job = log.prepareFlush(force);
     if (job == null) return null;

@@ -24,9 +24,25 @@ public final class FileStorage implements Storage {
 
   @Override
   public Writer append(String file, long position) throws IOException {
-    FileChannel ch = FileChannel.open(dir.resolve(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    return writer(FileChannel.open(dir.resolve(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE), position, true);
+  }
+
+  @Override
+  public Writer overwrite(String file, long position) throws IOException {
+    return writer(FileChannel.open(dir.resolve(file), StandardOpenOption.WRITE), position, false);
+  }
+
+  @Override
+  public void rename(String from, String to) throws IOException {
+    Files.move(dir.resolve(from), dir.resolve(to), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  private static Writer writer(FileChannel ch, long position, boolean cut) throws IOException {
     try {
-      if (ch.size() > position) ch.truncate(position);
+      if (cut && ch.size() > position) ch.truncate(position);
       ch.position(position);
     } catch (IOException e) {
       ch.close();

@@ -15,6 +15,15 @@ public interface Storage {
   /** Opens {@code file} for appending at {@code position}, creating it, and cutting off anything after. */
   Writer append(String file, long position) throws IOException;
 
+  /**
+   * Opens {@code file}, which exists, for writing from {@code position} over what is there, leaving the
+   * rest as it is (a file filled with zeros ahead of time, whose fsyncs then change no file size).
+   */
+  Writer overwrite(String file, long position) throws IOException;
+
+  /** Renames {@code from} to {@code to}, replacing it, atomically and durably (the directory is fsync'd). */
+  void rename(String from, String to) throws IOException;
+
   /** Opens {@code file} for positional reads. */
   Reader read(String file) throws IOException;
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 import org.apache.pekko.util.ByteString;
@@ -35,8 +36,13 @@ import org.slf4j.LoggerFactory;
 public final class TopicLog {
   private static final Logger log = LoggerFactory.getLogger(TopicLog.class);
 
-  /** Segment size and the largest body a record may hold. */
-  public record Settings(long segmentBytes, long maxMsgSize) {}
+  /**
+   * Segment size, the largest body a record may hold, and whether segments are filled with zeros ahead of
+   * time (durable mode: an fsync that changes no file size and allocates no block costs about half).
+   */
+  public record Settings(long segmentBytes, long maxMsgSize, boolean preallocate) {
+    public Settings(long segmentBytes, long maxMsgSize) { this(segmentBytes, maxMsgSize, false); }
+  }
 
   /** A record read back. {@link #next()} is the position of the record after it. */
   public record Entry(long pos, long seq, long id, long timestamp, int attempts, long dueEpochMs, ByteString body) {
@@ -50,6 +56,10 @@ public final class TopicLog {
   public static final int FIXED = 1 + 8 + 8 + 8 + 2 + 8;
   static final byte VERSION = 2;
   private static final int SCAN_CHUNK = 1 << 20;
+  private static final int ZEROS = 1 << 20;
+
+  // The spare segment: a file of zeros, the size of a segment, that the next new segment is renamed from.
+  private static final int SPARE_NONE = 0, SPARE_MAKING = 1, SPARE_READY = 2, SPARE_FAILED = 3;
 
   private static final class Block {
     final BlockPool.Slab slab;
@@ -84,6 +94,9 @@ public final class TopicLog {
   private final ConcurrentHashMap<Long, Storage.Reader> readers = new ConcurrentHashMap<>();
   private final AtomicLong corruptions = new AtomicLong();
   private final CRC32C crc = new CRC32C();
+  private final AtomicInteger spare = new AtomicInteger(SPARE_NONE);
+  private final Object spareLock = new Object();
+  private boolean destroyed;              // under spareLock
 
   // Owner thread.
   private Segment segment;
@@ -135,6 +148,12 @@ public final class TopicLog {
   private String fileName(long basePos, long baseSeq) { return String.format("%s%020d-%020d.seg", prefix, basePos, baseSeq); }
 
   private void recover() throws IOException {
+    storage.delete(spareFile() + ".tmp");
+    if (settings.preallocate() && storage.size(spareFile()) == settings.segmentBytes()) {
+      spare.set(SPARE_READY);
+    } else {
+      storage.delete(spareFile());
+    }
     for (String f : storage.list()) {
       if (!f.startsWith(prefix) || !f.endsWith(".seg")) continue;
       String[] parts = f.substring(prefix.length(), f.length() - 4).split("-");
@@ -155,7 +174,7 @@ public final class TopicLog {
       endPos = segment.basePos + scan[0];
       endSeq = segment.baseSeq + scan[1];
       long size = storage.size(segment.file);
-      if (size > scan[0]) {
+      if (size > scan[0] && !zerosAt(segment.file, scan[0])) {
         log.warn("{}: dropping {} bytes of an unfinished write at the end of {}", prefix, size - scan[0], segment.file);
       }
       Segment first = segments.firstEntry().getValue();
@@ -164,6 +183,58 @@ public final class TopicLog {
     }
     flushedPos = syncedPos = cacheStartPos = endPos;
     flushedSeq = syncedSeq = cacheStartSeq = endSeq;
+  }
+
+  private String spareFile() { return prefix + "spare"; }
+
+  /** Whether the file holds only zeros from {@code pos} (space made ahead of time), judged by its next bytes. */
+  private boolean zerosAt(String file, long pos) throws IOException {
+    byte[] next = new byte[HEADER + FIXED];
+    try (Storage.Reader r = storage.read(file)) {
+      int n = fill(r, next, pos, next.length);
+      for (int i = 0; i < n; i++) if (next[i] != 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * With {@link Settings#preallocate}, the job that makes the next spare segment (a file of zeros written
+   * and fsync'd ahead of time), or null when there is one, one is being made, making one failed since the
+   * last new segment, or the current segment is less than half full (so a quiet topic never holds a
+   * spare, and a busy one at most one). Owner thread; run the job on an I/O thread.
+   */
+  public Runnable spareJob() {
+    if (storage == null || !settings.preallocate() || endPos - segment.basePos < settings.segmentBytes() / 2) return null;
+    if (!spare.compareAndSet(SPARE_NONE, SPARE_MAKING)) return null;
+    return () -> {
+      String tmp = spareFile() + ".tmp";
+      try {
+        try (Storage.Writer w = storage.append(tmp, 0)) {
+          ByteBuffer zeros = ByteBuffer.allocate(ZEROS);
+          for (long left = settings.segmentBytes(); left > 0; left -= ZEROS) {
+            zeros.clear().limit((int) Math.min(ZEROS, left));
+            w.write(zeros);
+          }
+          w.force();
+        }
+        synchronized (spareLock) {
+          if (destroyed) {
+            storage.delete(tmp);
+            return;
+          }
+          storage.rename(tmp, spareFile());
+          spare.set(SPARE_READY);
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: no spare segment: {}", prefix, e.toString());
+        try {
+          storage.delete(tmp);
+        } catch (IOException ignored) {
+          // tried again at start
+        }
+        spare.set(SPARE_FAILED);
+      }
+    };
   }
 
   /** The valid prefix of a segment: {bytes, records}. */
@@ -276,6 +347,7 @@ public final class TopicLog {
       if (storage != null && endPos > segment.basePos && endPos - segment.basePos + size > settings.segmentBytes()) {
         segment = new Segment(endPos, endSeq, fileName(endPos, endSeq));
         segments.put(endPos, segment);
+        spare.compareAndSet(SPARE_FAILED, SPARE_NONE);
         current = null;
       }
       if (current == null || current.slab.capacity() - current.limit < size) {
@@ -398,7 +470,8 @@ public final class TopicLog {
             }
             writer = null;
             Segment s = segments.get(p.segmentBase());
-            writer = storage.append(s != null ? s.file : fileName(p.segmentBase(), 0), p.fileOffset());
+            String file = s != null ? s.file : fileName(p.segmentBase(), 0);
+            writer = p.fileOffset() == 0 && claimSpare(file) ? storage.overwrite(file, 0) : storage.append(file, p.fileOffset());
             writerSegment = p.segmentBase();
           }
           writer.write(p.bytes());
@@ -414,6 +487,20 @@ public final class TopicLog {
         writer = null;
         writerSegment = -1;
       }
+    }
+  }
+
+  /** A new segment starts as the spare, when one is ready. Flush jobs only. */
+  private boolean claimSpare(String file) {
+    if (!spare.compareAndSet(SPARE_READY, SPARE_MAKING)) return false;
+    try {
+      storage.rename(spareFile(), file);
+      spare.set(SPARE_NONE);
+      return true;
+    } catch (IOException e) {
+      log.debug("{}: could not use the spare segment: {}", prefix, e.toString());
+      spare.set(SPARE_FAILED);
+      return false;
     }
   }
 
@@ -538,6 +625,10 @@ public final class TopicLog {
     closeFiles();
     List<String> files = new ArrayList<>();
     for (Segment s : segments.values()) files.add(s.file);
+    synchronized (spareLock) {
+      destroyed = true;
+      files.add(spareFile());
+    }
     deleteFiles(files);
   }
 

@@ -16,10 +16,42 @@ import java.util.TreeMap;
  */
 public final class MemoryStorage implements Storage {
 
+  /**
+   * A file as the process sees it ({@code data}, {@code length}) and as the disk holds it ({@code disk},
+   * {@code diskLength}); what was written since the last force starts at {@code dirtyFrom}.
+   */
   private static final class File {
     byte[] data = new byte[0];
     int length;
-    int durable;
+    byte[] disk = new byte[0];
+    int diskLength;
+    int dirtyFrom = Integer.MAX_VALUE;
+
+    void force() {
+      if (disk.length < length) disk = Arrays.copyOf(disk, Math.max(length, 1));
+      if (dirtyFrom < length) System.arraycopy(data, dirtyFrom, disk, dirtyFrom, length - dirtyFrom);
+      diskLength = length;
+      dirtyFrom = Integer.MAX_VALUE;
+    }
+
+    /** What a power cut leaves: the disk's content plus, written in order, {@code kept} bytes from dirtyFrom. */
+    File crashed(int kept) {
+      File c = new File();
+      int end = dirtyFrom == Integer.MAX_VALUE ? 0 : dirtyFrom + kept;
+      c.length = c.diskLength = Math.max(diskLength, end);
+      c.data = Arrays.copyOf(disk, Math.max(c.length, 1));
+      if (end > dirtyFrom) System.arraycopy(data, dirtyFrom, c.data, dirtyFrom, kept);
+      c.disk = c.data.clone();
+      return c;
+    }
+
+    int unsynced() { return dirtyFrom >= length ? 0 : length - dirtyFrom; }
+
+    void cut(int size) {
+      length = Math.min(length, size);
+      diskLength = Math.min(diskLength, length);
+      if (dirtyFrom >= length) dirtyFrom = Integer.MAX_VALUE;
+    }
   }
 
   private final TreeMap<String, File> files = new TreeMap<>();
@@ -41,12 +73,7 @@ public final class MemoryStorage implements Storage {
 
   /** Power loss: every file keeps what was forced plus, at random, part of what was not. */
   public synchronized void crash(Random random) {
-    for (File f : files.values()) {
-      int unsynced = f.length - f.durable;
-      int kept = unsynced <= 0 || random == null ? 0 : random.nextInt(unsynced + 1);
-      f.length = f.durable + kept;
-      f.durable = f.length;
-    }
+    files.replaceAll((name, f) -> f.crashed(f.unsynced() == 0 || random == null ? 0 : random.nextInt(f.unsynced() + 1)));
   }
 
   /**
@@ -55,14 +82,7 @@ public final class MemoryStorage implements Storage {
    */
   public synchronized MemoryStorage crashCopy(Random random) {
     MemoryStorage copy = new MemoryStorage();
-    files.forEach((name, f) -> {
-      int unsynced = f.length - f.durable;
-      int kept = unsynced <= 0 ? 0 : random.nextInt(unsynced + 1);
-      File c = new File();
-      c.length = c.durable = f.durable + kept;
-      c.data = Arrays.copyOf(f.data, Math.max(c.length, 1));
-      copy.files.put(name, c);
-    });
+    files.forEach((name, f) -> copy.files.put(name, f.crashed(f.unsynced() == 0 ? 0 : random.nextInt(f.unsynced() + 1))));
     return copy;
   }
 
@@ -78,31 +98,51 @@ public final class MemoryStorage implements Storage {
   @Override
   public synchronized Writer append(String name, long position) throws IOException {
     File f = files.computeIfAbsent(name, k -> new File());
-    if (f.length > position) {
-      f.length = (int) position;
-      f.durable = Math.min(f.durable, f.length);
-    }
+    f.cut((int) position);
+    return writer(name, f, f.length);
+  }
+
+  @Override
+  public synchronized Writer overwrite(String name, long position) throws IOException {
+    File f = files.get(name);
+    if (f == null) throw new IOException(name + ": no such file");
+    return writer(name, f, (int) Math.min(position, f.length));
+  }
+
+  @Override
+  public synchronized void rename(String from, String to) throws IOException {
+    File f = files.remove(from);
+    if (f == null) throw new IOException(from + ": no such file");
+    files.put(to, f);
+  }
+
+  private Writer writer(String name, File f, int start) {
     return new Writer() {
+      private int pos = start;
+
       @Override public void write(ByteBuffer src) throws IOException {
         synchronized (MemoryStorage.this) {
           if (files.get(name) != f) throw new IOException(name + " was deleted");
           int n = src.remaining();
-          if (used() + n > capacity) throw new IOException("no space left on device");
-          if (f.data.length < f.length + n) f.data = Arrays.copyOf(f.data, Math.max(f.length + n, f.data.length * 2));
-          src.get(f.data, f.length, n);
-          f.length += n;
+          int grow = Math.max(0, pos + n - f.length);
+          if (used() + grow > capacity) throw new IOException("no space left on device");
+          if (f.data.length < pos + n) f.data = Arrays.copyOf(f.data, Math.max(pos + n, f.data.length * 2));
+          src.get(f.data, pos, n);
+          f.dirtyFrom = Math.min(f.dirtyFrom, pos);
+          pos += n;
+          f.length = Math.max(f.length, pos);
         }
       }
       @Override public void force() {
         synchronized (MemoryStorage.this) {
-          f.durable = f.length;
+          f.force();
           forces++;
         }
       }
       @Override public void truncate(long size) {
         synchronized (MemoryStorage.this) {
-          f.length = (int) Math.min(f.length, size);
-          f.durable = Math.min(f.durable, f.length);
+          f.cut((int) size);
+          pos = f.length;
         }
       }
       @Override public void close() {}
@@ -146,7 +186,8 @@ public final class MemoryStorage implements Storage {
     if (used() + content.length > capacity) throw new IOException("no space left on device");
     File f = new File();
     f.data = content.clone();
-    f.length = f.durable = content.length;
+    f.disk = content.clone();
+    f.length = f.diskLength = content.length;
     files.put(name, f);
     forces++;
   }

@@ -16,7 +16,9 @@ public final class TestStores {
   }
 
   public static Persistence memory(MemoryStorage storage, boolean durable, ActorRef<Health.Command> health, BlockPool pool) {
-    return new Persistence(storage, LOG, 2500, Duration.ofSeconds(2), durable, Runnable::run, health, pool);
+    // As a node does, durable logs make their segments ahead of time.
+    TopicLog.Settings log = new TopicLog.Settings(LOG.segmentBytes(), LOG.maxMsgSize(), durable);
+    return new Persistence(storage, log, 2500, Duration.ofSeconds(2), durable, Runnable::run, health, pool);
   }
 
   /** A new empty directory for a test node's --data-path. */

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Random;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The topic log: memory and file reads, segments, recovery after crashes and power cuts, corruption, cursors. */
 class TopicLogTest {
@@ -127,12 +129,14 @@ class TopicLogTest {
    * Power cuts at random points of appending, fsyncing and releasing: what was fsync'd is always there
    * after recovery, the log's end is a record boundary, and no record is torn or out of order.
    */
-  @Test
-  void powerCutsNeverLoseWhatWasFsyncedNorLeaveTornRecords() throws IOException {
+  @ParameterizedTest(name = "segments made ahead of time: {0}")
+  @ValueSource(booleans = {false, true})
+  void powerCutsNeverLoseWhatWasFsyncedNorLeaveTornRecords(boolean preallocate) throws IOException {
     Random random = new Random(12);
+    TopicLog.Settings settings = new TopicLog.Settings(SMALL.segmentBytes(), SMALL.maxMsgSize(), preallocate);
     for (int round = 0; round < 40; round++) {
       MemoryStorage disk = new MemoryStorage();
-      TopicLog log = TopicLog.open(disk, "t", SMALL, new BlockPool(4 << 20));
+      TopicLog log = TopicLog.open(disk, "t", settings, new BlockPool(4 << 20));
       long synced = 0;
       int next = 0;
       MemoryStorage cut = null;
@@ -141,6 +145,8 @@ class TopicLogTest {
         int n = 1 + random.nextInt(20);
         assertTrue(log.append(next, 5, bodies(next, n), 0));
         next += n;
+        Runnable spare = log.spareJob();
+        if (spare != null && random.nextBoolean()) spare.run();
         int action = random.nextInt(3);
         if (action == 0) {
           flush(log, true);
@@ -154,7 +160,7 @@ class TopicLogTest {
         }
       }
       cut = disk.crashCopy(random);
-      TopicLog recovered = TopicLog.open(cut, "t", SMALL, new BlockPool(4 << 20));
+      TopicLog recovered = TopicLog.open(cut, "t", settings, new BlockPool(4 << 20));
       assertTrue(recovered.endSeq() >= synced, "round " + round + ": lost fsync'd records");
       List<TopicLog.Entry> back = readAll(recovered, recovered.startPos(), recovered.startSeq());
       long expect = back.isEmpty() ? 0 : back.get(0).seq();
@@ -165,6 +171,39 @@ class TopicLogTest {
       }
       assertEquals(recovered.endSeq(), back.isEmpty() ? recovered.endSeq() : expect);
     }
+  }
+
+  /**
+   * Durable mode's segments start as a spare file of zeros made ahead of time: the log's end is still
+   * found after a restart, a spare left by the last run is used, and deleting the topic removes it.
+   */
+  @Test
+  void segmentsMadeAheadOfTimeKeepTheirRecordsAndLeaveNothingBehind() throws IOException {
+    MemoryStorage disk = new MemoryStorage();
+    TopicLog.Settings settings = new TopicLog.Settings(4096, 1 << 20, true);
+    TopicLog log = TopicLog.open(disk, "t", settings, new BlockPool(4 << 20));
+    assertNull(TopicLog.open(new MemoryStorage(), "u", SMALL, new BlockPool(1 << 20)).spareJob(), "only when asked for");
+    for (int i = 0; i < 300; i += 10) {
+      Runnable spare = log.spareJob();
+      if (spare != null) spare.run();
+      assertTrue(log.append(i, 9, bodies(i, 10), 0));
+      flush(log, true);
+    }
+    assertTrue(disk.list().contains("t.log.spare"), disk.list().toString());
+    List<String> segments = disk.list().stream().filter(f -> f.endsWith(".seg")).toList();
+    assertTrue(segments.size() > 2, segments.toString());
+    for (String f : segments.subList(1, segments.size())) assertEquals(4096, disk.size(f), f + " was made ahead of time, whole");
+    assertNull(log.spareJob(), "one spare at a time");
+
+    TopicLog again = TopicLog.open(disk, "t", settings, new BlockPool(4 << 20));
+    assertEquals(log.endPos(), again.endPos());
+    assertEquals(300, again.endSeq());
+    assertNull(again.spareJob(), "the last run's spare is used");
+    assertTrue(again.append(300, 9, bodies(300, 100), 0));
+    flush(again, true);
+    assertEquals(400, readAll(again, 0, 0).size());
+    again.destroy();
+    assertEquals(List.of(), disk.list());
   }
 
   @Test
