@@ -24,6 +24,7 @@ final class TopicWriter {
   private final List<Waiting> waiting = new ArrayList<>();
   private long writesSinceSync;
   private boolean dropPending;
+  private long answeredEnd = -1;   // durable: publishes up to here are answered by the flush job itself
 
   /** Durable, after a failed write: once no flush runs, what was refused leaves the log. */
   private void dropIfIdle() {
@@ -66,8 +67,15 @@ final class TopicWriter {
     TopicLog.FlushJob job = log.prepareFlush(force);
     if (job == null) return null;
     if (force) writesSinceSync = 0;
+    // Durable: every publish waiting now is covered by this job's fsync, and is answered from the I/O
+    // thread as soon as it is done (one hop fewer before the OK); the topic learns of it after.
+    List<Waiting> covered = durable ? List.copyOf(waiting) : List.of();
+    answeredEnd = covered.isEmpty() ? answeredEnd : job.end();
     return CompletableFuture.supplyAsync(() -> {
       job.run();
+      if (job.error() == null) {
+        for (Waiting w : covered) w.replyTo().tell(new Topic.PublishResult(w.seq(), true, ""));
+      }
       return job;
     }, persistence.io());
   }
@@ -93,7 +101,7 @@ final class TopicWriter {
       int done = 0;
       while (done < waiting.size() && waiting.get(done).end() <= synced) {
         Waiting w = waiting.get(done++);
-        w.replyTo().tell(new Topic.PublishResult(w.seq(), true, ""));
+        if (w.end() > answeredEnd) w.replyTo().tell(new Topic.PublishResult(w.seq(), true, ""));
       }
       waiting.subList(0, done).clear();
     }
