@@ -72,7 +72,7 @@ final class ClientV2 {
   private final long maxOutputBacklog;
   private final Runnable onClosed;
 
-  private final ArrayDeque<Reply> replies = new ArrayDeque<>();
+  private final ArrayDeque<Reply> replies = new ArrayDeque<>(4);
   private ByteStringBuilder out = new ByteStringBuilder();
   private ActorRef<ProtocolV2.Output> writer;
   private boolean writing;   // a write is with the socket writer, not yet acknowledged

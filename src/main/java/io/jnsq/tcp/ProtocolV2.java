@@ -170,16 +170,16 @@ public final class ProtocolV2 {
   private final ActorRef<TopicRegistry.Command> registry;
   private final SessionSettings settings;
   private final long connectTs = System.currentTimeMillis() / 1000;
-  private final ActorRef<Topic.PublishResult> publishAdapter;
-  private final ActorRef<Channel.ConsumerEvent> consumerAdapter;
+  private ActorRef<Topic.PublishResult> publishAdapter;     // made on first use: most connections
+  private ActorRef<Channel.ConsumerEvent> consumerAdapter;   // either publish or consume
   // Compression negotiated in IDENTIFY: the decoder side's codec is set here, before input is acked.
   private final AtomicReference<StreamCodec> inbound;
   private final AtomicBoolean tlsPending;
 
   // Owned by this actor alone.
-  private final ArrayDeque<Inbound> pendingInput = new ArrayDeque<>();
+  private final ArrayDeque<Inbound> pendingInput = new ArrayDeque<>(4);
   private final HashMap<Long, Publishing> publishing = new HashMap<>();
-  private final ArrayDeque<ClientV2.Reply> opsReplies = new ArrayDeque<>();
+  private final ArrayDeque<ClientV2.Reply> opsReplies = new ArrayDeque<>(4);
   private final HashMap<String, ActorRef<Topic.Command>> topics = new HashMap<>();
   private final LinkedHashMap<String, Long> pubCounts = new LinkedHashMap<>();
   private ActorRef<InputAck> inputAckTo;
@@ -211,8 +211,6 @@ public final class ProtocolV2 {
     this.registry = context.registry();
     this.settings = context.settings();
     this.client = new ClientV2(timers, ticker, remoteAddress, settings.maxOutputBacklog(), this::unsubscribe);
-    this.publishAdapter = ctx.messageAdapter(Topic.PublishResult.class, WrappedPublishResult::new);
-    this.consumerAdapter = ctx.messageAdapter(Channel.ConsumerEvent.class, WrappedConsumerEvent::new);
     this.remoteIp = remoteAddress.contains(":") ? remoteAddress.substring(0, remoteAddress.lastIndexOf(':')) : remoteAddress;
     this.identity = new ClientIdentity(remoteIp, remoteIp, "", false, false, false);
     this.msgTimeout = settings.msgTimeout();
@@ -222,27 +220,38 @@ public final class ProtocolV2 {
     timers.startSingleTimer(Tick.IDLE_CHECK, Tick.IDLE_CHECK, settings.clientTimeout());
   }
 
+  /**
+   * One behavior for the connection's whole life, dispatching by type (the phases live in {@link #state}
+   * and {@link #waiting}). A single function, not a builder's list of cases: those cost every connection
+   * a kilobyte and every message a walk through the list.
+   */
   private Behavior<SessionCommand> running() {
-    return Behaviors.receive(SessionCommand.class)
-        .onMessage(InputStarted.class, this::onInputStarted)
-        .onMessage(InputBatch.class, this::onInputBatch)
-        .onMessage(InputEnded.class, e -> onInputEnded())
-        .onMessage(OutputStarted.class, this::onOutputStarted)
-        .onMessageEquals(OutputAck.INSTANCE, this::onOutputAck)
-        .onMessage(WrappedTopicLookup.class, w -> onTopicLookup(w.lookup()))
-        .onMessage(WrappedChannelLookup.class, w -> onChannelLookup(w.lookup()))
-        .onMessage(WrappedPublishResult.class, w -> onPublishResult(w.result()))
-        .onMessage(WrappedConsumerEvent.class, w -> onConsumerEvent(w.event()))
-        .onMessage(AuthAnswered.class, this::onAuthAnswered)
-        .onMessage(TopicTerminated.class, this::onTopicTerminated)
-        .onMessage(ChannelTerminated.class, this::onChannelTerminated)
-        .onMessageEquals(Tick.HEARTBEAT, this::onHeartbeat)
-        .onMessageEquals(Tick.READ_DEADLINE, this::onReadDeadline)
-        .onMessageEquals(Tick.IDLE_CHECK, this::onIdleCheck)
-        .onMessage(Shutdown.class, s -> closeAfterOwed())
-        .onMessage(ReportProducer.class, this::onReportProducer)
-        .onSignal(PostStop.class, s -> onStop())
-        .build();
+    return Behaviors.receive((c, m) -> onMessage(m), (c, signal) -> signal instanceof PostStop ? onStop() : Behaviors.same());
+  }
+
+  private Behavior<SessionCommand> onMessage(SessionCommand m) {
+    if (m instanceof InputBatch b) return onInputBatch(b);
+    if (m == OutputAck.INSTANCE) return onOutputAck();
+    if (m instanceof WrappedPublishResult w) return onPublishResult(w.result());
+    if (m instanceof WrappedConsumerEvent w) return onConsumerEvent(w.event());
+    if (m instanceof Tick t) {
+      return switch (t) {
+        case HEARTBEAT -> onHeartbeat();
+        case READ_DEADLINE -> onReadDeadline();
+        case IDLE_CHECK -> onIdleCheck();
+      };
+    }
+    if (m instanceof InputStarted s) return onInputStarted(s);
+    if (m instanceof InputEnded) return onInputEnded();
+    if (m instanceof OutputStarted s) return onOutputStarted(s);
+    if (m instanceof WrappedTopicLookup w) return onTopicLookup(w.lookup());
+    if (m instanceof WrappedChannelLookup w) return onChannelLookup(w.lookup());
+    if (m instanceof AuthAnswered a) return onAuthAnswered(a);
+    if (m instanceof TopicTerminated t) return onTopicTerminated(t);
+    if (m instanceof ChannelTerminated t) return onChannelTerminated(t);
+    if (m instanceof Shutdown) return closeAfterOwed();
+    if (m instanceof ReportProducer r) return onReportProducer(r);
+    return Behaviors.unhandled();
   }
 
   // ---------------------------------------------------------------- input
@@ -471,6 +480,7 @@ public final class ProtocolV2 {
     } else {
       channel = lookup.channel();
       ctx.watchWith(channel, new ChannelTerminated(channel));
+      if (consumerAdapter == null) consumerAdapter = ctx.messageAdapter(Channel.ConsumerEvent.class, WrappedConsumerEvent::new);
       channel.tell(new Channel.Subscribe(clientInfo(), consumerAdapter, msgTimeout));
     }
     return afterWork();
@@ -603,6 +613,7 @@ public final class ProtocolV2 {
     long seq = publishSeq++;
     publishing.put(seq, new Publishing(r, verb, topic, bodies.size()));
     client.owe(r);
+    if (publishAdapter == null) publishAdapter = ctx.messageAdapter(Topic.PublishResult.class, WrappedPublishResult::new);
     t.tell(new Topic.Publish(seq, bodies, deferMs, publishAdapter));
   }
 
