@@ -31,12 +31,29 @@ public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<
   private final Outlet<List<Inbound>> out = Outlet.create("CommandDecoder.out");
   private final FlowShape<ByteString, List<Inbound>> shape = FlowShape.of(in, out);
   private final Limits limits;
+  private final Unwrap unwrap;
 
-  private CommandDecoder(Limits limits) { this.limits = limits; }
+  /** What turns the bytes read into the protocol's bytes first (decompression, once negotiated). */
+  @FunctionalInterface
+  public interface Unwrap {
+    Unwrap NONE = bytes -> bytes;
+
+    ByteString apply(ByteString read) throws java.io.IOException;
+  }
+
+  private CommandDecoder(Limits limits, Unwrap unwrap) {
+    this.limits = limits;
+    this.unwrap = unwrap;
+  }
 
   /** The decoding flow for one connection. */
   public static Flow<ByteString, List<Inbound>, NotUsed> flow(Limits limits) {
-    return Flow.fromGraph(new CommandDecoder(limits)).named("nsqCommandDecoder");
+    return flow(limits, Unwrap.NONE);
+  }
+
+  /** The same, passing every chunk read through {@code unwrap} first (one stage, not two, per connection). */
+  public static Flow<ByteString, List<Inbound>, NotUsed> flow(Limits limits, Unwrap unwrap) {
+    return Flow.fromGraph(new CommandDecoder(limits, unwrap)).named("nsqCommandDecoder");
   }
 
   @Override public FlowShape<ByteString, List<Inbound>> shape() { return shape; }
@@ -50,8 +67,8 @@ public final class CommandDecoder extends GraphStage<FlowShape<ByteString, List<
 
       {
         setHandler(in, new AbstractInHandler() {
-          @Override public void onPush() {
-            ByteString chunk = grab(in);
+          @Override public void onPush() throws java.io.IOException {
+            ByteString chunk = unwrap.apply(grab(in));
             if (!finished) buffer = buffer.concat(chunk);
             decodeOrPull();
           }

@@ -106,12 +106,10 @@ public final class TcpServer {
         ProtocolV2.create(id, remote, context, inbound, tlsPending), "client-" + id, Props.empty());
     connections.tell(new Connections.Register(id, session));
 
-    Flow<ByteString, ByteString, NotUsed> app = Flow.of(ByteString.class)
-        .map(bytes -> {
+    Flow<ByteString, ByteString, NotUsed> app = CommandDecoder.flow(context.settings().limits(), bytes -> {
           StreamCodec codec = inbound.get();
           return codec == null ? bytes : codec.decode(bytes);
         })
-        .via(CommandDecoder.flow(context.settings().limits()))
         .via(Flow.fromGraph(new SessionStage(session)));
     TlsContexts tls = context.settings().tls();
     if (tls == null) return app;
