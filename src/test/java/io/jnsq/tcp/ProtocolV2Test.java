@@ -61,6 +61,15 @@ class ProtocolV2Test {
     s.tell(new ProtocolV2.InputBatch(ackTo.ref(), List.of(items)));
   }
 
+  /**
+   * Reads {@code items} and waits until the session has taken them (its ack), so that virtual time moves
+   * on only after the session saw the read, however slowly the machine runs the actor.
+   */
+  private void reads(ActorRef<ProtocolV2.SessionCommand> s, Inbound... items) {
+    read(s, input, items);
+    input.expectMessage(ProtocolV2.InputAck.INSTANCE);
+  }
+
   private static final Command IDENTIFY = new Command.Identify(ByteString.fromString("{}"));
 
   @Test
@@ -70,13 +79,13 @@ class ProtocolV2Test {
     now.addAndGet(Duration.ofMillis(1500).toNanos());
     read(s, input);   // the decoder's first, empty batch: the magic
     input.expectMessage(ProtocolV2.InputAck.INSTANCE);
-    read(s, input, IDENTIFY);   // in use, so the idle check at --client-timeout leaves it alone
+    reads(s, IDENTIFY);   // in use, so the idle check at --client-timeout leaves it alone
     assertEquals(new ProtocolV2.Bytes(Frames.OK), writer.receiveMessage());
     s.tell(ProtocolV2.OutputAck.INSTANCE);
     passes(HEARTBEAT);
     assertEquals(new ProtocolV2.Bytes(Frames.HEARTBEAT), writer.receiveMessage());
     s.tell(ProtocolV2.OutputAck.INSTANCE);
-    read(s, input, new Command.Nop());
+    reads(s, new Command.Nop());
     passes(HEARTBEAT);
     assertEquals(new ProtocolV2.Bytes(Frames.HEARTBEAT), writer.receiveMessage());
   }
@@ -84,7 +93,7 @@ class ProtocolV2Test {
   @Test
   void aClientSilentForTwoHeartbeatsIsDropped() {
     ActorRef<ProtocolV2.SessionCommand> s = session();
-    read(s, input, IDENTIFY);
+    reads(s, IDENTIFY);
     assertEquals(new ProtocolV2.Bytes(Frames.OK), writer.receiveMessage());
     s.tell(ProtocolV2.OutputAck.INSTANCE);
     passes(HEARTBEAT);
@@ -98,27 +107,27 @@ class ProtocolV2Test {
   @Test
   void aClientThatTalksButStopsReadingMeetsTheWriteDeadline() {
     ActorRef<ProtocolV2.SessionCommand> s = session();
-    read(s, input, IDENTIFY);
+    reads(s, IDENTIFY);
     assertEquals(new ProtocolV2.Bytes(Frames.OK), writer.receiveMessage());
     // No OutputAck from here on: the socket does not drain. The client keeps sending NOPs.
     passes(HEARTBEAT);
-    read(s, input, new Command.Nop());
+    reads(s, new Command.Nop());
     passes(HEARTBEAT);
-    read(s, input, new Command.Nop());
+    read(s, input, new Command.Nop());   // (not taken: the session is closing by now)
     assertEquals(new ProtocolV2.Abort(), writer.receiveMessage(), "dropped for not reading, though it talks");
   }
 
   @Test
   void aClientThatReadsAndTalksStays() {
     ActorRef<ProtocolV2.SessionCommand> s = session();
-    read(s, input, IDENTIFY);
+    reads(s, IDENTIFY);
     assertEquals(new ProtocolV2.Bytes(Frames.OK), writer.receiveMessage());
     s.tell(ProtocolV2.OutputAck.INSTANCE);
     for (int i = 0; i < 5; i++) {
       passes(HEARTBEAT);
       assertEquals(new ProtocolV2.Bytes(Frames.HEARTBEAT), writer.receiveMessage());
       s.tell(ProtocolV2.OutputAck.INSTANCE);
-      read(s, input, new Command.Nop());
+      reads(s, new Command.Nop());
     }
   }
 }
