@@ -5,6 +5,7 @@ import io.jnsq.protocol.CommandDecoder;
 import io.jnsq.protocol.Frames;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,6 +34,9 @@ public final class TcpServer {
    */
   static final int BACKLOG = 4096;
 
+  /** Connections being set up at once (stream built, session started, materialized). */
+  private static final int SETUP_PARALLELISM = 8;
+
   private static final ByteString MAGIC_V2 = ByteString.fromString("  V2");
   /** How long a refused connection may take to send the magic before it is closed anyway. */
   private static final java.time.Duration REFUSAL_WAIT = java.time.Duration.ofSeconds(2);
@@ -46,7 +50,9 @@ public final class TcpServer {
     java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     ProtocolV2.Context context = new ProtocolV2.Context(registry, settings);
     return Tcp.get(system).bind(host, port, BACKLOG, List.of(), false, scala.concurrent.duration.Duration.Inf())
-        .to(Sink.foreach(conn -> {
+        // Each connection's stream and session are built and materialized on the dispatcher, several at
+        // a time, rather than inside the listener's stage, so that accepting uses every core.
+        .to(Sink.foreachAsync(SETUP_PARALLELISM, conn -> CompletableFuture.runAsync(() -> {
           long id = ids.incrementAndGet();
           InetSocketAddress remote = conn.remoteAddress();
           String remoteAddress = remote.getAddress().getHostAddress() + ":" + remote.getPort();
@@ -54,21 +60,26 @@ public final class TcpServer {
           try {
             if (settings.maxConnections() == 0) {   // nothing to count
               conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections), system);
-            } else if (open.get() >= settings.maxConnections()) {
+            } else if (open.incrementAndGet() > settings.maxConnections()) {   // set up in parallel: count first
+              open.decrementAndGet();
               log.warn("TCP: refusing {}: --max-connections ({}) reached", remoteAddress, settings.maxConnections());
               conn.handleWith(refusal(settings.maxConnections()), system);
             } else {
-              open.incrementAndGet();
-              conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
-                  .watchTermination((mat, done) -> {
-                    done.whenComplete((d, e) -> open.decrementAndGet());
-                    return mat;
-                  }), system);
+              try {
+                conn.handleWith(sessionFlow(system, id, remoteAddress, context, connections)
+                    .watchTermination((mat, done) -> {
+                      done.whenComplete((d, e) -> open.decrementAndGet());
+                      return mat;
+                    }), system);
+              } catch (RuntimeException e) {
+                open.decrementAndGet();
+                throw e;
+              }
             }
           } catch (RuntimeException e) {   // one connection is lost; the listener goes on
             log.error("TCP: cannot serve {}: {}", remoteAddress, e.toString());
           }
-        }))
+        }, system.executionContext())))
         .run(system)
         .whenComplete((binding, error) -> {
           if (error != null) log.error("TCP: cannot listen on {}:{}: {}", host, port, error.getMessage());
