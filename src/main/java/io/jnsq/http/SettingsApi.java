@@ -57,6 +57,13 @@ final class SettingsApi {
 
   private static CompletionStage<HttpResponse> done(HttpResponse r) { return CompletableFuture.completedFuture(r); }
 
+  /** nsqd's error shape with a message that explains: {@code {"message":"TOKEN: why"}}, escaped as JSON. */
+  static HttpResponse explained(org.apache.pekko.http.javadsl.model.StatusCode status, String message) {
+    ObjectNode o = Responses.JSON.createObjectNode();
+    o.put("message", message);
+    return Responses.json(status, o.toString());
+  }
+
   /** The topic (and channel) named by the query, or the error response. */
   private record Target(String topic, String channel, HttpResponse error) {}
 
@@ -91,7 +98,7 @@ final class SettingsApi {
         change = null;
       }
       if (change == null || !change.isObject()) {
-        return done(Responses.badRequest("INVALID_SETTINGS: the body must be a JSON object such as {\"max_attempts\":5}"));
+        return done(explained(StatusCodes.BAD_REQUEST, "INVALID_SETTINGS: the body must be a JSON object such as {\"max_attempts\":5}"));
       }
       JsonNode ch = change;
       CompletionStage<TopicRegistry.SettingsReply> r = AskPattern.ask(registry,
@@ -105,7 +112,7 @@ final class SettingsApi {
     if (reply.notFound()) return Responses.notFound(channel ? "CHANNEL_NOT_FOUND" : "TOPIC_NOT_FOUND");
     if (reply.error() != null) {
       boolean server = reply.error().startsWith("writing");
-      return Responses.error(server ? StatusCodes.INTERNAL_SERVER_ERROR : StatusCodes.BAD_REQUEST,
+      return explained(server ? StatusCodes.INTERNAL_SERVER_ERROR : StatusCodes.BAD_REQUEST,
           (server ? "INTERNAL_ERROR: " : "INVALID_SETTINGS: ") + reply.error());
     }
     if (!channel) return Responses.json(PolicyJson.toJson(reply.topic()));
@@ -131,14 +138,14 @@ final class SettingsApi {
     Target n = names(c, true);
     if (n.error() != null) return done(n.error());
     Long to = parseTime(c.query().get("to").orElse(""));
-    if (to == null) return done(Responses.badRequest("INVALID_ARG_TO: an RFC 3339 time, unix milliseconds or earliest"));
+    if (to == null) return done(explained(StatusCodes.BAD_REQUEST, "INVALID_ARG_TO: an RFC 3339 time, unix milliseconds or earliest"));
     return rewindTo(n.topic(), n.channel(), to);
   }
 
   /** {@code /channel/create?from=}: the channel is made (as without it), then rewound. */
   CompletionStage<HttpResponse> createFrom(String topic, String channel, String from, ActorRef<Topic.Command> t) {
     Long to = parseTime(from);
-    if (to == null) return done(Responses.badRequest("INVALID_ARG_FROM: an RFC 3339 time, unix milliseconds or earliest"));
+    if (to == null) return done(explained(StatusCodes.BAD_REQUEST, "INVALID_ARG_FROM: an RFC 3339 time, unix milliseconds or earliest"));
     CompletionStage<Topic.ChannelLookup> lookup = AskPattern.ask(t,
         (ActorRef<Topic.ChannelLookup> replyTo) -> new Topic.GetChannel(channel, true, replyTo), ASK_TIMEOUT, system.scheduler());
     return lookup.thenCompose(l -> l.channel() == null ? done(Responses.notFound("CHANNEL_NOT_FOUND"))
@@ -243,7 +250,7 @@ final class SettingsApi {
     } else if (c.query().flag("all", false)) {
       seq = -1;
     } else {
-      return done(Responses.badRequest("MISSING_ARG_SEQ: seq=<n> (one letter) or all=true"));
+      return done(explained(StatusCodes.BAD_REQUEST, "MISSING_ARG_SEQ: seq=<n> (one letter) or all=true"));
     }
     long s = seq;
     return office().thenCompose(o -> AskPattern.ask(o,
