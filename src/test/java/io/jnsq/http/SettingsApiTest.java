@@ -124,6 +124,7 @@ class SettingsApiTest {
 
   @Test
   void rewindRedeliversWhatWasPublishedSinceTheTimeAndCreateFromReadsHistory() throws Exception {
+    assertEquals(200, post(node, "/topic/settings?topic=rw", "{\"retention\":\"1h\"}").statusCode());
     try (NsqTestClient c = subscribe("rw", "c", 10)) {
       assertEquals(200, post(node, "/pub?topic=rw", "before").statusCode());
       NsqTestClient.Frame first = c.read();
@@ -149,7 +150,7 @@ class SettingsApiTest {
     }
     assertEquals(400, post(node, "/channel/rewind?topic=rw&channel=c&to=yesterday", "").statusCode());
     assertEquals(404, post(node, "/channel/rewind?topic=rw&channel=nope&to=earliest", "").statusCode());
-    // The segments are still on disk (nothing was released below the rewound floor), so a new channel reads from the start.
+    // Retention kept everything the channel finished, so a new channel can read it from the start.
     assertEquals(200, post(node, "/channel/create?topic=rw&channel=history&from=earliest", "").statusCode());
     assertEquals(3, channelStats("rw", "history").path("depth").asInt());
   }
