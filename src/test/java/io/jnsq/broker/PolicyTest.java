@@ -258,6 +258,40 @@ class PolicyTest {
     assertFalse(rewound.receiveMessage().found());
   }
 
+  private long segments(String topic) throws Exception {
+    return storage.list().stream().filter(f -> f.startsWith(topic + ".log.")).count();
+  }
+
+  /** Virtual time for both the clock and the actors' timers (saves and sync ticks). */
+  private void pass(Duration d) {
+    clock.advance(d);
+    time.timePasses(d);
+  }
+
+  @Test
+  void retentionKeepsFinishedSegmentsUntilTheyAreOlderThanIt() throws Exception {
+    set("keep", null, "{\"retention\":\"1h\"}");
+    set("gone", null, "{}");
+    for (String t : List.of("keep", "gone")) {
+      ActorRef<Channel.Command> ch = channel(t, "ch");
+      long[] id = new long[1];
+      TestProbe<Channel.ConsumerEvent> c = consume(ch, 1000, id);
+      String big = "x".repeat(500);
+      for (int i = 0; i < 40; i++) assertTrue(publish(t, big + i).accepted());   // 4 KiB segments: several of them
+      List<Channel.Op> fins = new ArrayList<>();
+      while (fins.size() < 40) for (Message m : c.expectMessageClass(Channel.Deliveries.class).messages()) fins.add(fin(m));
+      ch.tell(new Channel.Operate(id[0], fins));
+      c.expectMessageClass(Channel.OpsDone.class);
+    }
+    for (int i = 0; i < 3; i++) pass(Duration.ofSeconds(2));   // saves report the floors; sync ticks release
+    assertTrue(segments("gone") <= 1, "without retention what every channel finished goes");
+    long kept = segments("keep");
+    assertTrue(kept > 3, "retention keeps the finished segments: " + kept);
+    pass(Duration.ofMinutes(61));
+    for (int i = 0; i < 3; i++) pass(Duration.ofSeconds(2));
+    assertTrue(segments("keep") <= 1, "older than the retention: released, " + segments("keep") + " left");
+  }
+
   @Test
   void badSettingsAreRefusedAndChangeNothing() {
     set("t", "ch", "{\"max_attempts\":4}");
