@@ -265,6 +265,7 @@ async function topicPage(main, topic) {
     }
     html += '</tbody></table>';
   }
+  html += await topicSettingsHtml(topic) + deadLettersHtml(topic);
   html += `<h2>Nodes</h2><table aria-label="Topic on each node"><thead><tr><th scope="col">Node</th><th scope="col">Depth</th>` +
     `<th scope="col">In memory</th><th scope="col">On disk</th><th scope="col">Messages</th><th scope="col">Rate</th>` +
     `<th scope="col" class="text">Trend</th><th scope="col" class="text">Lookup</th></tr></thead><tbody>`;
@@ -284,6 +285,7 @@ async function topicPage(main, topic) {
     act(`Empty topic ${topic}? Every message it holds on every node is dropped.`, path, 'POST', { action: 'empty' });
   main.querySelector('[data-action="delete"]').onclick = () =>
     act(`Delete topic ${topic} with all its channels and messages on every node?`, path, 'DELETE');
+  wireTopicSettings(main, topic);
   main.querySelectorAll('[data-tombstone]').forEach(b => b.onclick = () =>
     act(`Tombstone topic ${topic} on node ${b.dataset.tombstone}? Lookup stops listing that node for it for a while.`,
       '/api/nodes/' + enc(b.dataset.tombstone), 'DELETE', { topic }));
@@ -340,6 +342,7 @@ async function channelPage(main, topic, channel) {
     }
     html += '</tbody></table>';
   }
+  html += await channelSettingsHtml(topic, channel);
   html += '<h2>End-to-end processing latency</h2>' + nodes.map(n =>
     `<h3 class="muted">${esc(n.node)}</h3>` + percentiles(n.e2e_processing_latency)).join('');
   main.innerHTML = html;
@@ -351,6 +354,7 @@ async function channelPage(main, topic, channel) {
     act(`Empty channel ${channel}? Its queued messages on every node are dropped.`, path, 'POST', { action: 'empty' });
   main.querySelector('[data-action="delete"]').onclick = () =>
     act(`Delete channel ${channel} of topic ${topic} on every node?`, path, 'DELETE');
+  wireChannelSettings(main, topic, channel);
   main.querySelector('#peek-count').onchange = e => { peekCount = e.target.value; };
   main.querySelector('[data-action="peek"]').onclick = () => peek(topic, channel);
 }
@@ -516,3 +520,112 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('refresh').addEventListener('change', () => refresh());
   refresh();
 });
+
+// ------------------------------------------------------------------ settings, rewind, dead letters (not in nsqadmin)
+
+function field(id, label, value, hint) {
+  return `<label class="setting">${esc(label)} <input id="${id}" value="${esc(value == null ? '' : value)}" placeholder="${esc(hint)}" aria-label="${esc(label)}"></label>`;
+}
+
+async function topicSettingsHtml(topic) {
+  let t;
+  try { t = await api('/api/settings/' + enc(topic)); } catch (e) { return `<h2>Settings</h2><p class="muted">Settings unavailable: ${esc(e.message)}</p>`; }
+  return `<h2>Settings</h2><form id="topic-settings" class="settings">` +
+    field('set-message_ttl', 'Message TTL', t.message_ttl, 'e.g. 1h; 0s: none') +
+    field('set-retention', 'Retention', t.retention, 'e.g. 24h; 0s: none') +
+    field('set-max_bytes', 'Max bytes', t.max_bytes, 'e.g. 10GiB; 0: no bound') +
+    field('set-max_messages', 'Max messages', t.max_messages, '0: no bound') +
+    `<label class="setting">When full <select id="set-when_full" aria-label="When full">` +
+    ['refuse', 'drop-oldest'].map(w => `<option${w === t.when_full ? ' selected' : ''}>${w}</option>`).join('') + `</select></label>` +
+    `<button type="submit" data-action="save-topic-settings">Save settings</button></form>`;
+}
+
+let letters = null;   // {topic, html} kept across refreshes of the topic page
+
+function deadLettersHtml(topic) {
+  return `<h2>Dead letters</h2><div class="actions"><button data-action="browse-letters">Browse this topic as a dead-letter topic</button>` +
+    `<button data-action="requeue-all">Move every letter back</button></div>` +
+    `<div id="letters">${letters && letters.topic === topic ? letters.html : ''}</div>`;
+}
+
+function wireTopicSettings(main, topic) {
+  const form = main.querySelector('#topic-settings');
+  if (form) form.onsubmit = e => {
+    e.preventDefault();
+    const v = id => document.getElementById(id).value.trim();
+    act(`Change the settings of topic ${topic} on every node?`, '/api/settings/' + enc(topic), 'POST', {
+      message_ttl: v('set-message_ttl') || '0s', retention: v('set-retention') || '0s', max_bytes: v('set-max_bytes') || '0',
+      max_messages: Number(v('set-max_messages') || 0), when_full: v('set-when_full'),
+    });
+  };
+  main.querySelector('[data-action="browse-letters"]').onclick = () => browseLetters(topic);
+  main.querySelector('[data-action="requeue-all"]').onclick = () =>
+    act(`Move every dead letter of ${topic} back to the channel it came from?`, '/api/dead-letters/' + enc(topic), 'POST', { all: true });
+}
+
+async function browseLetters(topic) {
+  try {
+    const p = await api(`/api/dead-letters/${enc(topic)}?count=50`);
+    let html = '';
+    for (const n of p.nodes) {
+      html += `<h3>${esc(n.node)}</h3>`;
+      if (!n.letters.length) { html += '<p class="muted">No letters.</p>'; continue; }
+      html += `<table aria-label="Dead letters on ${esc(n.node)}"><thead><tr><th scope="col">Seq</th><th scope="col" class="text">From</th>` +
+        `<th scope="col">Attempts</th><th scope="col" class="text">Why</th><th scope="col" class="text">When</th>` +
+        `<th scope="col" class="text">Body</th><th scope="col" class="text"></th></tr></thead><tbody>`;
+      for (const l of n.letters) {
+        const from = l.origin_topic ? `${l.origin_topic}/${l.origin_channel}` : '–';
+        const when = l.dead_lettered_at ? new Date(l.dead_lettered_at).toISOString() : new Date(l.timestamp / 1e6).toISOString();
+        html += `<tr class="letter"><td>${fmt(l.seq)}</td><td class="text">${esc(from)}</td><td>${l.attempts == null ? '–' : int(l.attempts)}</td>` +
+          `<td class="text">${esc(l.reason || '')}</td><td class="text">${esc(when)}</td>` +
+          `<td class="body">${l.encoding === 'base64' ? '<span class="badge">base64</span> ' : ''}${esc(l.body)}${l.truncated ? '…' : ''}</td>` +
+          `<td class="text">${l.requeued ? '<span class="badge">moved back</span>' : (l.origin_topic ?
+            `<button class="small" data-requeue="${esc(l.seq)}" data-node="${esc(n.node)}">Move back</button>` : '')}</td></tr>`;
+      }
+      html += '</tbody></table>';
+    }
+    letters = { topic, html };
+    const out = document.getElementById('letters');
+    if (out) {
+      out.innerHTML = html;
+      out.querySelectorAll('[data-requeue]').forEach(b => b.onclick = () =>
+        act(`Move letter ${b.dataset.requeue} back to its channel?`, '/api/dead-letters/' + enc(topic), 'POST',
+          { node: b.dataset.node, seq: Number(b.dataset.requeue) }).then(() => browseLetters(topic)));
+    }
+  } catch (e) {
+    setStatus('Browsing dead letters failed: ' + e.message);
+  }
+}
+
+async function channelSettingsHtml(topic, channel) {
+  let c;
+  try { c = await api(`/api/settings/${enc(topic)}/${enc(channel)}`); } catch (e) { return `<h2>Settings</h2><p class="muted">Settings unavailable: ${esc(e.message)}</p>`; }
+  return `<h2>Settings</h2><form id="channel-settings" class="settings">` +
+    field('set-max_attempts', 'Max attempts', c.max_attempts, '0: no limit') +
+    field('set-dead_letter_topic', 'Dead-letter topic', c.dead_letter_topic, 'none') +
+    field('set-message_ttl', 'Message TTL', c.message_ttl, 'e.g. 1h; 0s: none') +
+    `<span class="muted">${c.source === 'node' ? 'the node\'s defaults' : 'this channel\'s own'}</span>` +
+    `<button type="submit" data-action="save-channel-settings">Save settings</button></form>` +
+    `<form id="rewind" class="settings">${field('rewind-to', 'Rewind to', '', 'RFC 3339 time, unix ms, or earliest')}` +
+    `<button type="submit" data-action="rewind">Rewind channel</button></form>`;
+}
+
+function wireChannelSettings(main, topic, channel) {
+  const form = main.querySelector('#channel-settings');
+  if (!form) return;
+  const v = id => document.getElementById(id).value.trim();
+  form.onsubmit = e => {
+    e.preventDefault();
+    act(`Change the settings of channel ${channel} of ${topic} on every node?`, `/api/settings/${enc(topic)}/${enc(channel)}`, 'POST', {
+      max_attempts: Number(v('set-max_attempts') || 0), dead_letter_topic: v('set-dead_letter_topic') || null,
+      message_ttl: v('set-message_ttl') || '0s',
+    });
+  };
+  main.querySelector('#rewind').onsubmit = e => {
+    e.preventDefault();
+    const to = v('rewind-to');
+    if (!to) { setStatus('Say where to rewind to: an RFC 3339 time, unix milliseconds, or earliest.'); return; }
+    act(`Rewind channel ${channel} of ${topic} to ${to}? Everything published since is delivered again.`,
+      `/api/rewind/${enc(topic)}/${enc(channel)}`, 'POST', { to });
+  };
+}

@@ -35,6 +35,7 @@ final class ConfigCheck {
       Map.entry("max-rdy-count", new long[] {1, Integer.MAX_VALUE}),
       Map.entry("max-output-buffer-size", new long[] {1, Integer.MAX_VALUE}),
       Map.entry("max-channel-consumers", new long[] {0, Integer.MAX_VALUE}),
+      Map.entry("max-attempts", new long[] {0, 65_535}),
       Map.entry("max-connections", new long[] {0, Integer.MAX_VALUE}),
       Map.entry("max-deflate-level", new long[] {1, 9}),
       Map.entry("statsd-udp-packet-size", new long[] {64, 65_507}),

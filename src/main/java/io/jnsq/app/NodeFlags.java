@@ -71,6 +71,12 @@ final class NodeFlags {
       new Flag("min-output-buffer-timeout", "lower bound for a client's output_buffer_timeout"),
       new Flag("output-buffer-timeout", "output_buffer_timeout of clients that do not choose one"),
       new Flag("max-channel-consumers", "consumers allowed on one channel (0: no limit)"),
+      new Flag("max-attempts", "deliveries after which a message of a channel without settings of its own goes to its"
+          + " dead-letter topic, or is dropped when it has none (0: no limit; /channel/settings sets it per channel)"),
+      new Flag("dead-letter-topic-suffix", "dead-letter topic of channels without settings of their own: topic T's"
+          + " channels dead-letter to T plus this suffix, e.g. .dead (empty: none)"),
+      new Flag("message-ttl", "a message older than this is never delivered, for channels without settings of their"
+          + " own (0s: no limit; /topic/settings and /channel/settings set it per topic and channel)"),
       new Flag("max-connections", "TCP clients allowed at once (0: no limit); a client beyond it gets E_TOO_MANY_CONNECTIONS after its magic, then the close"),
       new Flag("max-deflate-level", "highest deflate level a client may negotiate (1..9)"),
       new Flag("deflate", "let clients negotiate deflate compression (--deflate=false to refuse)", Kind.BOOL),

@@ -91,6 +91,20 @@ public final class Channel {
   /** What {@link Peek} saw: the messages and the channel's whole depth. */
   public record Peeked(List<Queued> messages, long depth) {}
 
+  /** From the topic: the policy this channel applies (see {@link ChannelPolicy}) and where dead letters go. */
+  public record ApplyPolicy(ChannelPolicy policy, ActorRef<DeadLetterOffice.Command> office) implements Command {}
+
+  /** Dead letters moved back: queued for delivery again, kept with their bodies until finished. */
+  public record Inject(List<Message> messages, ActorRef<Done> replyTo) implements Command {}
+
+  /** From the topic: read on from record {@code pos} (sequence {@code seq}), forward or back. */
+  public record Rewind(long pos, long seq, ActorRef<Rewound> replyTo) implements Command {}
+
+  /** A rewind done ({@code found} false: no such channel); {@code depth} is what is now queued. */
+  public record Rewound(boolean found, long depth) {}
+
+  private record LettersPosted(List<DeadLetters.Letter> letters, boolean ok) implements Command {}
+
   private record Scan() implements Command {}
 
   private record Tick() implements Command {}
@@ -227,6 +241,17 @@ public final class Channel {
   private long requeueCount;
   private long timeoutCount;
   private int rotation;
+  // Policy (dead letters, TTL): nothing is checked until the topic sends one that is active.
+  private ChannelPolicy policy = ChannelPolicy.NONE;
+  private ActorRef<DeadLetterOffice.Command> office;
+  private List<DeadLetters.Letter> letters = new ArrayList<>();
+  private boolean dropped;
+  private boolean saveStale;
+  private long deadLetteredCount;
+  private long expiredCount;
+  /** The owner of a message on its way to the dead-letter topic: in flight to nobody until the topic has it. */
+  private static final long LETTER_OWNER = Long.MIN_VALUE;
+  private static final Duration LETTER_TIMEOUT = Duration.ofSeconds(30);
 
   private Channel(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash,
       String topicName, String name, ActorRef<Topic.Command> topic, ChannelSettings settings, Clock clock,
@@ -332,6 +357,15 @@ public final class Channel {
         .onMessage(Peek.class, this::onPeek)
         .onMessage(PeekRead.class, this::onPeekRead)
         .onMessage(Persist.class, this::onPersist)
+        .onMessage(ApplyPolicy.class, a -> {
+          policy = a.policy();
+          office = a.office();
+          dispatch();
+          return Behaviors.same();
+        })
+        .onMessage(Inject.class, this::onInject)
+        .onMessage(Rewind.class, this::onRewind)
+        .onMessage(LettersPosted.class, this::onLettersPosted)
         .build();
   }
 
@@ -461,6 +495,7 @@ public final class Channel {
   /** Saves the cursor on the I/O executor unless a save is running (then the next one follows it). */
   private void save(boolean force) {
     if (!saves || saving) return;
+    saveStale = false;
     CursorFile.State state = snapshot();
     long floorPos = state.floorPos();
     long floorSeq = ChannelCheckpoint.floorSeq(state);
@@ -488,7 +523,11 @@ public final class Channel {
     } else {
       if (saveError != null) persistence.health().tell(new Health.Report("channel " + key, null));
       saveError = null;
-      reportProgress(s.floorPos(), s.floorSeq());
+      if (saveStale) {
+        dirty = true;   // saved from before a rewind: its floor is not this channel's any more
+      } else {
+        reportProgress(s.floorPos(), s.floorSeq());
+      }
     }
     if (persistReply != null) {
       if (dirty && s.error() == null) {
@@ -749,7 +788,7 @@ public final class Channel {
     }
     get.replyTo().tell(new Stats.Channel(name, depth(), cursor.remainingOnDisk(), inFlight.size(), deferred.size(),
         messageCount + cursor.remaining(), requeueCount, timeoutCount, consumers.size(), clients, paused, latency.snapshot(now),
-        cursor.corrupt()));
+        cursor.corrupt(), policy, deadLetteredCount, expiredCount));
     return Behaviors.same();
   }
 
@@ -813,6 +852,11 @@ public final class Channel {
         c.batch = null;
       }
     }
+    if (!letters.isEmpty()) postLetters();
+    if (dropped) {
+      dropped = false;
+      changed();
+    }
   }
 
   private void hand(Consumer c, Held h, long now) {
@@ -820,6 +864,13 @@ public final class Channel {
     if (rate > 0 && ThreadLocalRandom.current().nextInt(100) > rate) {
       dirty = true;
       return;   // sampled out, as nsqd does
+    }
+    if (policy.active()) {
+      DeadLetters.Verdict v = DeadLetters.verdict(policy, h.message(), clock.epochNanos());
+      if (v != DeadLetters.Verdict.DELIVER) {
+        divert(h, v, now);
+        return;
+      }
     }
     Message sent = h.message().withNextAttempt();
     InFlightHeap.Entry e = new InFlightHeap.Entry(sent, h.pos(), h.seq(), c.info.connectionId(), now, now + c.msgTimeoutNanos);
@@ -836,5 +887,73 @@ public final class Channel {
       timers.startTimerWithFixedDelay(SCAN_KEY, new Scan(), SCAN_INTERVAL);
       scanning = true;
     }
+  }
+
+  // ---- policy: dead letters, TTL, moving letters back, rewinding ----
+
+  /**
+   * A message that expired or had its deliveries: with a dead-letter topic it is held in flight (to
+   * nobody) until that topic has it, so a crash meanwhile delivers it again rather than losing it;
+   * without one it is finished here.
+   */
+  private void divert(Held h, DeadLetters.Verdict v, long now) {
+    if (policy.deadLetterTopic() == null || office == null) {
+      if (v == DeadLetters.Verdict.EXPIRED) expiredCount++; else deadLetteredCount++;
+      dropped = true;
+      return;
+    }
+    Message m = h.message();
+    InFlightHeap.Entry e = new InFlightHeap.Entry(m, h.pos(), h.seq(), LETTER_OWNER, now, now + LETTER_TIMEOUT.toNanos());
+    inFlight.put(m.id(), e);
+    deadlines.add(e);
+    letters.add(DeadLetters.letter(m, v, topicName, name, clock.epochNanos()));
+  }
+
+  private void postLetters() {
+    List<DeadLetters.Letter> batch = letters;
+    letters = new ArrayList<>();
+    ctx.ask(Boolean.class, office, LETTER_TIMEOUT, r -> new DeadLetterOffice.Post(policy.deadLetterTopic(), batch, r),
+        (ok, error) -> new LettersPosted(batch, ok != null && ok));
+  }
+
+  /** The dead-letter topic has them: finished here. Refused: they come back when their time in flight is up. */
+  private Behavior<Command> onLettersPosted(LettersPosted p) {
+    if (!p.ok()) {
+      log.warn("channel {}: {} dead letters were not taken by {}; trying again in {}s", key, p.letters().size(),
+          policy.deadLetterTopic(), LETTER_TIMEOUT.toSeconds());
+      return Behaviors.same();
+    }
+    for (DeadLetters.Letter l : p.letters()) {
+      InFlightHeap.Entry e = inFlight.get(l.id());
+      if (e == null || e.connectionId != LETTER_OWNER) continue;
+      inFlight.remove(l.id());
+      deadlines.remove(e);
+      if (l.reason().equals("expired")) expiredCount++; else deadLetteredCount++;
+    }
+    changed();
+    dispatch();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onInject(Inject i) {
+    for (Message m : i.messages()) ready.add(new Held(m, -1, -1));
+    changed();
+    dispatch();
+    i.replyTo().tell(Done.getInstance());
+    return Behaviors.same();
+  }
+
+  /** What was read from the log and not delivered is dropped; the cursor reads again from there. In flight stays. */
+  private Behavior<Command> onRewind(Rewind r) {
+    ready.removeIf(h -> h.pos() >= 0);
+    deferred.removeIf(d -> d.held().pos() >= 0);
+    heldAhead.clear();
+    cursor.moveTo(r.pos(), r.seq());
+    saveStale = saving;
+    changed();
+    log.info("channel {}: rewound to position {} ({} queued)", key, r.pos(), depth());
+    r.replyTo().tell(new Rewound(true, depth()));
+    dispatch();
+    return Behaviors.same();
   }
 }

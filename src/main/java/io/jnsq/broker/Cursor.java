@@ -92,6 +92,22 @@ final class Cursor {
     }
   }
 
+  /**
+   * Reads on from {@code toPos} (a record boundary, sequence {@code toSeq}), forward or back, within what
+   * is visible; the stretches the topic emptied are forgotten (they are read again), saved ones kept.
+   */
+  void moveTo(long toPos, long toSeq) {
+    if (toPos >= limitPos) {
+      pos = limitPos;
+      seq = limitSeq;
+    } else {
+      pos = Math.max(toPos, log.startPos()) == toPos ? toPos : log.startPos();
+      seq = pos == toPos ? toSeq : log.startSeq();
+    }
+    skips.removeIf(s -> s[3] < 0 || s[1] <= pos);
+    applySkips();
+  }
+
   boolean atEnd() {
     applySkips();
     return pos >= limitPos;

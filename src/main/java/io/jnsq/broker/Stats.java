@@ -26,10 +26,24 @@ public final class Stats {
   public record Channel(
       String name, long depth, long backendDepth, long inFlightCount, long deferredCount,
       long messageCount, long requeueCount, long timeoutCount, int clientCount, List<Client> clients,
-      boolean paused, Latency e2eLatency, long corruptCount) {}
+      boolean paused, Latency e2eLatency, long corruptCount, ChannelPolicy policy, long deadLetteredCount,
+      long expiredCount) {
+    public Channel(String name, long depth, long backendDepth, long inFlightCount, long deferredCount,
+        long messageCount, long requeueCount, long timeoutCount, int clientCount, List<Client> clients,
+        boolean paused, Latency e2eLatency, long corruptCount) {
+      this(name, depth, backendDepth, inFlightCount, deferredCount, messageCount, requeueCount, timeoutCount, clientCount,
+          clients, paused, e2eLatency, corruptCount, ChannelPolicy.NONE, 0, 0);
+    }
+  }
 
   /** A topic with its channels sorted by name; depth is what the topic itself still holds. */
   public record Topic(
       String name, List<Channel> channels, long depth, long backendDepth, long messageCount,
-      long messageBytes, boolean paused, Latency e2eLatency, long corruptCount) {}
+      long messageBytes, boolean paused, Latency e2eLatency, long corruptCount, TopicPolicy policy, long droppedCount) {
+    public Topic(String name, List<Channel> channels, long depth, long backendDepth, long messageCount,
+        long messageBytes, boolean paused, Latency e2eLatency, long corruptCount) {
+      this(name, channels, depth, backendDepth, messageCount, messageBytes, paused, e2eLatency, corruptCount,
+          TopicPolicy.NONE, 0);
+    }
+  }
 }

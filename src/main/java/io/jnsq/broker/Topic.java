@@ -90,6 +90,31 @@ public final class Topic {
   /** What the node's metadata file must know of a topic; {@code deleted} when it is gone. */
   public record MetaChanged(String topic, boolean paused, Map<String, Boolean> channels, boolean deleted) {}
 
+  /** The topic's settings and its channels' (those with their own), and where dead letters go. */
+  public record ApplyPolicy(TopicPolicy policy, Map<String, ChannelPolicy> channels,
+      ActorRef<DeadLetterOffice.Command> office) implements Command {}
+
+  /** Dead letters from a channel (of this or another topic), appended with their origin in a record header. */
+  public record AppendLetters(long seq, List<DeadLetters.Letter> letters, ActorRef<PublishResult> replyTo)
+      implements Command {}
+
+  /** Up to {@code count} visible records from sequence {@code fromSeq} on, headers included. */
+  public record ReadLog(long fromSeq, int count, ActorRef<LogRead> replyTo) implements Command {}
+
+  /** What {@link ReadLog} read, and the log's visible extent (sequences). */
+  public record LogRead(List<TopicLog.Entry> entries, long startSeq, long endSeq) {}
+
+  /** Moves a channel's cursor to the first record published at or after {@code epochMs} ({@link #EARLIEST}: the oldest kept). */
+  public record RewindChannel(String channel, long epochMs, ActorRef<Channel.Rewound> replyTo) implements Command {}
+
+  public static final long EARLIEST = Long.MIN_VALUE;
+
+  private record Located(RewindChannel rewind, LogSearch.Found at) implements Command {}
+
+  private record DropFound(LogSearch.Found at) implements Command {}
+
+  private record RetentionFound(LogSearch.Found floor) implements Command {}
+
   /** The opened log and, for a paused topic, how far its channels could read when it was paused. */
   private record Opened(TopicLog log, CursorFile.State pausedAt, Throwable error) implements Command {}
 
@@ -162,6 +187,7 @@ public final class Topic {
   private long messageCount;
   private long messageBytes;
   private long childSeq;
+  private final TopicPolicies policies;
 
   private Topic(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash, String name,
       ChannelSettings settings, MessageIdSource ids, Clock clock, Persistence persistence, ActorRef<MetaChanged> meta,
@@ -178,6 +204,7 @@ public final class Topic {
     this.ephemeral = name.endsWith("#ephemeral");
     this.paused = paused;
     this.restoredChannels = restoredChannels;
+    this.policies = new TopicPolicies(name, settings);
   }
 
   // ---- starting: the log is opened (and recovered) on the I/O executor ----
@@ -235,6 +262,7 @@ public final class Topic {
         .onMessage(SyncTick.class, t -> {
           if (!closed) flush(true);
           trim();
+          retain();
           return Behaviors.same();
         })
         .onMessage(ChannelProgress.class, this::onChannelProgress)
@@ -248,6 +276,17 @@ public final class Topic {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Persist.class, this::onPersist)
         .onMessage(ChannelsPersisted.class, this::onChannelsPersisted)
+        .onMessage(ApplyPolicy.class, this::onApplyPolicy)
+        .onMessage(AppendLetters.class, this::onAppendLetters)
+        .onMessage(ReadLog.class, this::onReadLog)
+        .onMessage(RewindChannel.class, this::onRewindChannel)
+        .onMessage(Located.class, this::onLocated)
+        .onMessage(DropFound.class, this::onDropFound)
+        .onMessage(RetentionFound.class, r -> {
+          policies.retentionComputed(r.floor());
+          releaseSegments();   // what every channel finished and retention lets go
+          return Behaviors.same();
+        })
         .build();
   }
 
@@ -262,6 +301,8 @@ public final class Topic {
       // The log's files could not be written: refuse until a retry (every --sync-timeout) works again.
       // (Durable: every publish is a write that is answered by its own outcome.)
       p.replyTo().tell(new PublishResult(p.seq(), false, diskError));
+    } else if (policies.refusal(topicLog(), p.bodies()) != null) {
+      p.replyTo().tell(new PublishResult(p.seq(), false, policies.refusal(topicLog(), p.bodies())));
     } else if (!waitingForMemory.isEmpty() || !tryAppend(p)) {
       long bytes = bytesOf(p);
       if (waitingBytes + bytes > WAITING_BYTES) {
@@ -309,6 +350,7 @@ public final class Topic {
     }
     messageCount += k;
     for (ByteString b : bodies) messageBytes += b.size();
+    dropOldest();
     if (due > 0) deferredRanges.add(new Channel.Deferred(fromPos, fromSeq, l.endPos(), l.endSeq()));
     if (writer.durable()) {
       writer.await(p.seq(), p.replyTo());
@@ -407,7 +449,8 @@ public final class Topic {
     if (channels.isEmpty()) return;
     ChannelEntry lowest = null;
     for (ChannelEntry c : channels.values()) if (lowest == null || c.floorPos < lowest.floorPos) lowest = c;
-    deleteFiles(topicLog().release(lowest.floorPos, lowest.floorSeq));
+    LogSearch.Found floor = policies.releaseFloor(lowest.floorPos, lowest.floorSeq);
+    deleteFiles(topicLog().release(floor.pos(), floor.seq()));
   }
 
   private void deleteFiles(List<String> files) {
@@ -423,6 +466,7 @@ public final class Topic {
     ActorRef<Channel.Command> ref = ctx.spawn(
         Channel.create(name, channel, ctx.getSelf(), settings, clock, persistence, channelPaused, start), childName);
     ctx.watchWith(ref, new ChannelTerminated(channel, ref));
+    if (policies.office() != null) ref.tell(new Channel.ApplyPolicy(policies.forChannel(channel), policies.office()));
     ChannelEntry c = new ChannelEntry(ref, channel.endsWith("#ephemeral"), channelPaused, start.pos(), start.seq());
     channels.put(channel, c);
     return c;
@@ -481,7 +525,8 @@ public final class Topic {
     if (channels.isEmpty()) {
       // What the last channel had received is gone with it; the next first channel starts here.
       TopicLog l = topicLog();
-      deleteFiles(l.release(visiblePos, visibleSeq));   // which moves the log's start there
+      LogSearch.Found floor = policies.releaseFloor(visiblePos, visibleSeq);
+      deleteFiles(l.release(floor.pos(), floor.seq()));   // which moves the log's start there
     } else {
       releaseSegments();
     }
@@ -631,6 +676,8 @@ public final class Topic {
     long bytes = messageBytes;
     boolean isPaused = paused;
     long corrupt = l.corruptions();
+    TopicPolicy policy = policies.policy();
+    long dropped = policies.droppedCount();
     List<Double> quantiles = settings.e2ePercentiles();
     ActorRef<Stats.Topic> replyTo = get.replyTo();
     ActorRef<Stats.Channel> collector = Collector.spawn(ctx, Stats.Channel.class, asked.size(), STATS_TIMEOUT, replies -> {
@@ -639,9 +686,142 @@ public final class Topic {
       List<Stats.Latency> parts = new ArrayList<>();
       for (Stats.Channel ch : sorted) parts.add(ch.e2eLatency());
       replyTo.tell(new Stats.Topic(topicName, List.copyOf(sorted), depth, backend, count, bytes, isPaused,
-          LatencyWindow.combine(quantiles, parts), corrupt));
+          LatencyWindow.combine(quantiles, parts), corrupt, policy, dropped));
     });
     for (ChannelEntry c : asked) c.ref.tell(new Channel.GetStats(get.includeClients(), collector));
     return Behaviors.same();
+  }
+
+  // ---- settings: dead letters, bounds, retention, rewind (the logic is in TopicPolicies and LogSearch) ----
+
+  private Behavior<Command> onApplyPolicy(ApplyPolicy a) {
+    policies.apply(a.policy(), a.channels(), a.office());
+    channels.forEach((n, c) -> c.ref.tell(new Channel.ApplyPolicy(policies.forChannel(n), a.office())));
+    retain();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onAppendLetters(AppendLetters a) {
+    if (closed) {
+      a.replyTo().tell(new PublishResult(a.seq(), false, "exiting"));
+      return Behaviors.same();
+    }
+    long now = clock.epochNanos();
+    for (DeadLetters.Letter letter : a.letters()) {
+      // A new id here: the same message may be dead-lettered by two channels into this topic.
+      if (!writer.appendWithHeader(ids.id(ids.reserve(1), 0), now, letter.body(), DeadLetters.header(letter))) {
+        a.replyTo().tell(new PublishResult(a.seq(), false, "the node's memory for messages is full"));
+        return Behaviors.same();
+      }
+      messageCount++;
+      messageBytes += letter.body().size();
+    }
+    if (writer.durable()) {
+      writer.await(a.seq(), a.replyTo());
+    } else {
+      a.replyTo().tell(new PublishResult(a.seq(), true, ""));
+      makeVisible();
+    }
+    flush(false);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onReadLog(ReadLog r) {
+    TopicLog l = topicLog();
+    long limitPos = visiblePos;
+    long limitSeq = visibleSeq;
+    long startSeq = l.startSeq();
+    CompletableFuture.supplyAsync(() -> {
+      try {
+        return LogSearch.readFrom(l, r.fromSeq(), r.count(), limitPos, limitSeq);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()).whenComplete((entries, error) -> {
+      if (error != null) log.warn("topic {}: reading its log failed: {}", name, error.toString());
+      r.replyTo().tell(new LogRead(entries == null ? List.of() : entries, startSeq, limitSeq));
+    });
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRewindChannel(RewindChannel r) {
+    if (!channels.containsKey(r.channel())) {
+      r.replyTo().tell(new Channel.Rewound(false, 0));
+      return Behaviors.same();
+    }
+    TopicLog l = topicLog();
+    if (r.epochMs() == EARLIEST) return onLocated(new Located(r, new LogSearch.Found(l.startPos(), l.startSeq())));
+    long limitPos = visiblePos;
+    long limitSeq = visibleSeq;
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        return LogSearch.seekTime(l, r.epochMs() * 1_000_000L, limitPos, limitSeq);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), (at, error) -> new Located(r, at));
+    return Behaviors.same();
+  }
+
+  /** The cursor goes there; the channel's floor is lowered at once so that no segment it needs is released meanwhile. */
+  private Behavior<Command> onLocated(Located located) {
+    ChannelEntry c = channels.get(located.rewind().channel());
+    if (c == null || located.at() == null) {
+      located.rewind().replyTo().tell(new Channel.Rewound(false, 0));
+      return Behaviors.same();
+    }
+    TopicLog l = topicLog();
+    LogSearch.Found at = located.at().pos() < l.startPos() ? new LogSearch.Found(l.startPos(), l.startSeq()) : located.at();
+    if (at.pos() < c.floorPos) {
+      c.floorPos = at.pos();
+      c.floorSeq = at.seq();
+    }
+    c.readPos = Math.min(c.readPos, at.pos());
+    c.ref.tell(new Channel.Rewind(at.pos(), at.seq(), located.rewind().replyTo()));
+    return Behaviors.same();
+  }
+
+  /** drop-oldest: once over the bound, the oldest records are found (on the I/O executor) and skipped by every channel. */
+  private void dropOldest() {
+    TopicLog l = topicLog();
+    long[] target = policies.dropTarget(l);
+    if (target == null) return;
+    long limitPos = l.endPos();
+    long limitSeq = l.endSeq();
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        LogSearch.Found bySeq = LogSearch.seekSeq(l, target[0], limitPos, limitSeq);
+        if (target[1] <= bySeq.pos()) return bySeq;
+        return LogSearch.seekPos(l, target[1], limitPos, limitSeq);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), (at, error) -> new DropFound(at));
+  }
+
+  private Behavior<Command> onDropFound(DropFound d) {
+    TopicLog l = topicLog();
+    if (policies.dropped(l, d.at())) {
+      Channel.Skip skip = new Channel.Skip(0, d.at().pos(), d.at().seq());
+      for (ChannelEntry c : channels.values()) c.ref.tell(skip);
+      if (channels.isEmpty()) deleteFiles(l.release(d.at().pos(), d.at().seq()));
+    }
+    dropOldest();   // more may have come meanwhile
+    return Behaviors.same();
+  }
+
+  /** With retention: works out (on the I/O executor) which segments are older than it. */
+  private void retain() {
+    TopicLog l = topicLog();
+    if (l.memoryOnly() || !policies.startRetention()) return;
+    long cutoff = clock.epochNanos() - policies.policy().retention().toNanos();
+    long limitPos = visiblePos;
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        return policies.retentionFloor(l, cutoff, limitPos);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), (floor, error) -> new RetentionFound(floor));
   }
 }

@@ -79,6 +79,31 @@ public final class TopicRegistry {
   /** Shutdown: every topic and channel writes what it holds to disk, then nsqd.dat is written. */
   public record Persist(ActorRef<Done> replyTo) implements Command {}
 
+  /** A topic's settings, or with {@code channel} a channel's; answered with {@link SettingsReply}. */
+  public record GetSettings(String topic, String channel, ActorRef<SettingsReply> replyTo) implements Command {}
+
+  /**
+   * Changes what {@code change} (a JSON object) names of a topic's settings, or with {@code channel} a
+   * channel's, creating the topic (and channel) when needed; answered once the settings file is written.
+   */
+  public record UpdateSettings(String topic, String channel, com.fasterxml.jackson.databind.JsonNode change,
+      ActorRef<SettingsReply> replyTo) implements Command {}
+
+  /**
+   * Settings as they are now: the topic's, or the channel's own ({@code own}, null when it has none) and
+   * what it applies ({@code effective}: its own or the node's defaults, with the topic's TTL).
+   * {@code error} (not null): refused, nothing changed; {@code notFound}: no such topic or channel.
+   */
+  public record SettingsReply(TopicPolicy topic, ChannelPolicy own, ChannelPolicy effective, String error,
+      boolean notFound) {}
+
+  /** The node's dead-letter desk. */
+  public record GetDeadLetterOffice(ActorRef<ActorRef<DeadLetterOffice.Command>> replyTo) implements Command {}
+
+  private record SettingsLoaded(Map<String, PolicyJson.TopicEntry> saved, Throwable error) implements Command {}
+
+  private record ChannelReady(UpdateSettings update, ChannelPolicy merged, boolean exists) implements Command {}
+
   private record TopicTerminated(String name, ActorRef<Topic.Command> ref) implements Command {}
 
   /** A deleted topic's files are gone (or its deletion timed out). */
@@ -134,6 +159,9 @@ public final class TopicRegistry {
   private final Map<String, List<GetTopic>> creating = new java.util.HashMap<>();
   private final Map<String, List<GetTopic>> deleting = new java.util.HashMap<>();
   private long childSeq;
+  private final TreeMap<String, PolicyJson.TopicEntry> policies = new TreeMap<>();
+  private ActorRef<DeadLetterOffice.Command> office;
+  private CompletableFuture<Void> lastSettingsSave = CompletableFuture.completedFuture(null);
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
       Persistence persistence) {
@@ -157,9 +185,30 @@ public final class TopicRegistry {
         throw new java.io.UncheckedIOException(e);
       }
     }, persistence.io()), Loaded::new);
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        byte[] json = persistence.storage().load(PolicyJson.FILE);
+        return json == null ? Map.<String, PolicyJson.TopicEntry>of() : PolicyJson.parseFile(json);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io()), SettingsLoaded::new);
+    office = ctx.spawn(DeadLetterOffice.create(ctx.getSelf(), persistence, clock), "dead-letters");
+    Loaded[] topicsLoaded = {null};
+    SettingsLoaded[] settingsLoaded = {null};
     return Behaviors.withStash(1 << 16, stash -> Behaviors.receive(Command.class)
         .onMessage(Loaded.class, l -> {
+          topicsLoaded[0] = l;
+          if (settingsLoaded[0] == null) return Behaviors.same();
+          restoreSettings(settingsLoaded[0]);
           restore(l);
+          return stash.unstashAll(running());
+        })
+        .onMessage(SettingsLoaded.class, l -> {
+          settingsLoaded[0] = l;
+          if (topicsLoaded[0] == null) return Behaviors.same();
+          restoreSettings(l);
+          restore(topicsLoaded[0]);
           return stash.unstashAll(running());
         })
         .onAnyMessage(m -> {
@@ -193,6 +242,7 @@ public final class TopicRegistry {
         Topic.create(name, settings, ids, clock, persistence, metaListener, paused, channels), childName);
     ctx.watchWith(ref, new TopicTerminated(name, ref));
     topics.put(name, ref);
+    applyPolicy(name, ref);
     return ref;
   }
 
@@ -246,6 +296,13 @@ public final class TopicRegistry {
         })
         .onMessage(Persist.class, this::onPersist)
         .onMessage(TopicsPersisted.class, this::onTopicsPersisted)
+        .onMessage(GetSettings.class, this::onGetSettings)
+        .onMessage(UpdateSettings.class, this::onUpdateSettings)
+        .onMessage(ChannelReady.class, this::onChannelReady)
+        .onMessage(GetDeadLetterOffice.class, g -> {
+          g.replyTo().tell(office);
+          return Behaviors.same();
+        })
         .build();
   }
 
@@ -314,6 +371,7 @@ public final class TopicRegistry {
       ctx.ask(Done.class, ref, DELETE_TIMEOUT, Topic.Delete::new, (done, error) -> new TopicDeleted(name));
     }
     if (meta.remove(del.name()) != null) saveMeta();
+    if (policies.remove(del.name()) != null) saveSettings();
     del.replyTo().tell(ref != null);
     return Behaviors.same();
   }
@@ -342,6 +400,7 @@ public final class TopicRegistry {
     } else {
       meta.put(c.topic(), new NodeMetadata.TopicMeta(c.paused(), c.channels()));
     }
+    forgetDeletedChannels(c);
     saveMeta();
     return Behaviors.same();
   }
@@ -382,6 +441,130 @@ public final class TopicRegistry {
       replyTo.tell(List.copyOf(sorted));
     });
     for (ActorRef<Topic.Command> t : asked) t.tell(new Topic.GetStats(channel, get.includeClients(), collector));
+    return Behaviors.same();
+  }
+
+  // ---- topic and channel settings (jnsq-settings.json beside nsqd.dat) ----
+
+  private void restoreSettings(SettingsLoaded l) {
+    if (l.error() != null) {
+      log.error("cannot read {} ({}); topics and channels start without their settings", PolicyJson.FILE, l.error().toString());
+      return;
+    }
+    policies.putAll(l.saved());
+    if (!policies.isEmpty()) log.info("restored the settings of {} topics from {}", policies.size(), PolicyJson.FILE);
+  }
+
+  private PolicyJson.TopicEntry entry(String topic) {
+    PolicyJson.TopicEntry e = policies.get(topic);
+    return e != null ? e : new PolicyJson.TopicEntry(TopicPolicy.NONE, Map.of());
+  }
+
+  private void applyPolicy(String name, ActorRef<Topic.Command> ref) {
+    PolicyJson.TopicEntry e = entry(name);
+    ref.tell(new Topic.ApplyPolicy(e.topic(), e.channels(), office));
+  }
+
+  /** Writes the settings file on the I/O executor, one write after the other. */
+  private CompletableFuture<Void> saveSettings() {
+    byte[] json = PolicyJson.fileJson(policies);
+    lastSettingsSave = lastSettingsSave.thenRunAsync(() -> {
+      try {
+        persistence.storage().storeAtomically(PolicyJson.FILE, json);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, persistence.io());
+    CompletableFuture<Void> saved = lastSettingsSave;
+    lastSettingsSave = saved.exceptionally(e -> null);   // the next write goes ahead after a failed one
+    return saved;
+  }
+
+  /** A channel deleted from its topic takes its settings with it. */
+  private void forgetDeletedChannels(Topic.MetaChanged c) {
+    PolicyJson.TopicEntry e = policies.get(c.topic());
+    if (e == null || c.deleted()) return;
+    Map<String, ChannelPolicy> kept = new LinkedHashMap<>(e.channels());
+    if (kept.keySet().retainAll(c.channels().keySet())) {
+      policies.put(c.topic(), new PolicyJson.TopicEntry(e.topic(), Map.copyOf(kept)));
+      saveSettings();
+    }
+  }
+
+  private ChannelPolicy effective(String topic, String channel) {
+    PolicyJson.TopicEntry e = entry(topic);
+    ChannelPolicy own = e.channels().get(channel);
+    return (own != null ? own : ChannelPolicy.nodeDefault(settings, topic)).withTopicTtl(e.topic().messageTtl());
+  }
+
+  private Behavior<Command> onGetSettings(GetSettings g) {
+    if (!topics.containsKey(g.topic())) {
+      g.replyTo().tell(new SettingsReply(null, null, null, null, true));
+    } else if (g.channel() != null && !meta.getOrDefault(g.topic(), new NodeMetadata.TopicMeta(false, Map.of()))
+        .channels().containsKey(g.channel())) {
+      g.replyTo().tell(new SettingsReply(null, null, null, null, true));
+    } else {
+      PolicyJson.TopicEntry e = entry(g.topic());
+      g.replyTo().tell(new SettingsReply(e.topic(), g.channel() == null ? null : e.channels().get(g.channel()),
+          g.channel() == null ? null : effective(g.topic(), g.channel()), null, false));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onUpdateSettings(UpdateSettings u) {
+    PolicyJson.TopicEntry e = entry(u.topic());
+    try {
+      if (u.channel() == null) {
+        TopicPolicy merged = PolicyJson.merge(e.topic(), u.change());
+        ActorRef<Topic.Command> ref = topics.get(u.topic());
+        if (ref == null && !persisted) ref = createTopic(u.topic(), List.of());
+        if (ref == null) throw new IllegalArgumentException("the node is shutting down");
+        return store(u, new PolicyJson.TopicEntry(merged, e.channels()), ref);
+      }
+      ChannelPolicy own = e.channels().getOrDefault(u.channel(), ChannelPolicy.nodeDefault(settings, u.topic()));
+      ChannelPolicy merged = PolicyJson.merge(own, u.change(), u.topic());
+      ActorRef<Topic.Command> ref = topics.get(u.topic());
+      if (ref == null && !persisted) ref = createTopic(u.topic(), List.of());   // as nsqd's /channel/create does
+      if (ref == null) {
+        u.replyTo().tell(new SettingsReply(null, null, null, null, true));
+        return Behaviors.same();
+      }
+      // The channel is made first (so the topic's metadata has it before its settings are kept).
+      ctx.ask(Topic.ChannelLookup.class, ref, LOOKUP_TIMEOUT, r -> new Topic.GetChannel(u.channel(), true, r),
+          (found, error) -> new ChannelReady(u, merged, found != null && found.channel() != null));
+    } catch (IllegalArgumentException bad) {
+      u.replyTo().tell(new SettingsReply(null, null, null, bad.getMessage(), false));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onChannelReady(ChannelReady r) {
+    ActorRef<Topic.Command> ref = topics.get(r.update().topic());
+    if (!r.exists() || ref == null) {
+      r.update().replyTo().tell(new SettingsReply(null, null, null, "the channel could not be created", false));
+      return Behaviors.same();
+    }
+    PolicyJson.TopicEntry e = entry(r.update().topic());
+    Map<String, ChannelPolicy> channels = new LinkedHashMap<>(e.channels());
+    channels.put(r.update().channel(), r.merged());
+    return store(r.update(), new PolicyJson.TopicEntry(e.topic(), Map.copyOf(channels)), ref);
+  }
+
+  /** Keeps the new settings, tells the topic, and answers once the file is written. */
+  private Behavior<Command> store(UpdateSettings u, PolicyJson.TopicEntry updated, ActorRef<Topic.Command> ref) {
+    if (updated.topic().equals(TopicPolicy.NONE) && updated.channels().isEmpty()) {
+      policies.remove(u.topic());
+    } else {
+      policies.put(u.topic(), updated);
+    }
+    applyPolicy(u.topic(), ref);
+    SettingsReply reply = new SettingsReply(updated.topic(), u.channel() == null ? null : updated.channels().get(u.channel()),
+        u.channel() == null ? null : effective(u.topic(), u.channel()), null, false);
+    ActorRef<SettingsReply> replyTo = u.replyTo();
+    saveSettings().whenComplete((ok, error) -> {
+      if (error != null) log.error("writing {} failed: {}", PolicyJson.FILE, error.toString());
+      replyTo.tell(error == null ? reply : new SettingsReply(null, null, null, "writing the settings failed: " + error.getMessage(), false));
+    });
     return Behaviors.same();
   }
 }

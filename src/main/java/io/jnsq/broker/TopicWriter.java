@@ -51,6 +51,14 @@ final class TopicWriter {
     return true;
   }
 
+  /** Appends one record with a header outside its body (a dead letter); false when memory is spent. */
+  boolean appendWithHeader(long id, long timestamp, org.apache.pekko.util.ByteString body,
+      org.apache.pekko.util.ByteString header) {
+    if (!log.appendRecord(id, timestamp, 0, body, 0, header)) return false;
+    writesSinceSync++;
+    return true;
+  }
+
   void await(long seq, org.apache.pekko.actor.typed.ActorRef<Topic.PublishResult> replyTo) {
     waiting.add(new Waiting(seq, replyTo, log.endPos()));
   }

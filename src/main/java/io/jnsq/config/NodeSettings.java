@@ -39,6 +39,9 @@ public record NodeSettings(
     Duration minOutputBufferTimeout,
     Duration outputBufferTimeout,
     int maxChannelConsumers,
+    int maxAttempts,                 // 0: no limit (channels without settings of their own)
+    String deadLetterTopicSuffix,    // "": no dead-letter topic by default
+    Duration messageTtl,             // zero: no limit
     int maxConnections,
     int maxDeflateLevel,
     boolean deflate,
@@ -113,6 +116,9 @@ public record NodeSettings(
         c.getDuration("min-output-buffer-timeout"),
         c.getDuration("output-buffer-timeout"),
         c.getInt("max-channel-consumers"),
+        c.getInt("max-attempts"),
+        suffix(c.getString("dead-letter-topic-suffix").trim()),
+        c.getDuration("message-ttl"),
         c.getInt("max-connections"),
         c.getInt("max-deflate-level"),
         c.getBoolean("deflate"),
@@ -162,6 +168,14 @@ public record NodeSettings(
     return trimmed;
   }
 
+  /** A suffix that makes a valid topic name of any valid one (its characters, at most 32 of them). */
+  private static String suffix(String s) {
+    if (!s.matches("[.a-zA-Z0-9_-]{0,32}")) {
+      throw new IllegalArgumentException("--dead-letter-topic-suffix must be up to 32 of . a-z A-Z 0-9 _ -, got \"" + s + "\"");
+    }
+    return s;
+  }
+
   /** Room for at least one line of a push, and no more than a UDP datagram carries. */
   private static int packetSize(int size) {
     if (size < 64 || size > 65_507) {
@@ -181,7 +195,7 @@ public record NodeSettings(
   /** The settings every channel needs, cut out of the node's. */
   public ChannelSettings channelSettings() {
     return new ChannelSettings(memQueueSize, msgTimeout, maxMsgTimeout, maxChannelConsumers,
-        e2eProcessingLatencyPercentiles, e2eProcessingLatencyWindowTime);
+        e2eProcessingLatencyPercentiles, e2eProcessingLatencyWindowTime, maxAttempts, deadLetterTopicSuffix, messageTtl);
   }
 
   private static String hostName() {

@@ -60,6 +60,7 @@ public final class AdminApi {
   private final Supplier<ActorRef<LookupState.Command>> lookup;
   private final Supplier<Registry.Producer> self;
   private final ClusterStats cluster;
+  private final AdminSettings settingsRoutes;
   private final HttpAuth auth;   // null: auth is off
   private final Options options;
   private final Endpoints endpoints = new Endpoints();
@@ -87,6 +88,7 @@ public final class AdminApi {
     this.lookup = lookup;
     this.self = self;
     this.cluster = new ClusterStats(system, upstreamTimeout, options.tls());
+    this.settingsRoutes = new AdminSettings(system, cluster, t -> view().thenApply(v -> v.producers(t, System.currentTimeMillis())));
     endpoints.put("/ping", new Endpoint(Endpoints.GET, c -> done(Responses.textPlain("OK"))));
     endpoints.put("/api/topics", new Endpoint(Set.of(HttpMethods.GET, HttpMethods.POST),
         c -> c.request().method().equals(HttpMethods.GET) ? topics(c) : create(c)));
@@ -158,6 +160,8 @@ public final class AdminApi {
       return new Endpoint(Set.of(HttpMethods.GET, HttpMethods.DELETE),
           c -> c.request().method().equals(HttpMethods.GET) ? node(c, node) : tombstone(c, node));
     }
+    Endpoint settings = settingsRoutes.route(path);   // settings, rewind, dead letters
+    if (settings != null) return settings;
     if (!path.startsWith("/api/topics/")) return null;
     String[] parts = path.substring("/api/topics/".length()).split("/", -1);
     for (int i = 0; i < parts.length && i < 2; i++) parts[i] = segment(parts[i]);

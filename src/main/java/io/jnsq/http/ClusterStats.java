@@ -69,8 +69,13 @@ final class ClusterStats {
    * cluster: anyone who can reach the lookup TCP port can register an "nsqd" at any address.
    */
   CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth) {
+    return send(p, method, pathAndQuery, auth, null);
+  }
+
+  /** As {@link #call}, with a JSON body (null: none). */
+  CompletionStage<Upstream> send(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth, String json) {
     Integer securePort = https == null ? null : httpsPorts.get(p.node());
-    return call(p, method, pathAndQuery, auth, securePort).thenCompose(u -> {
+    return call(p, method, pathAndQuery, auth, securePort, json).thenCompose(u -> {
       // A node under --tls-required answers plain HTTP with 403 TLS_REQUIRED and its HTTPS port: ask
       // again there, with this node's TLS settings, and go there directly from now on.
       if (https == null || u.status() != 403 || !u.body().contains("TLS_REQUIRED")) return CompletableFuture.completedFuture(u);
@@ -82,18 +87,19 @@ final class ClusterStats {
       }
       if (port <= 0 || port > 65535 || (securePort != null && securePort == port)) return CompletableFuture.completedFuture(u);
       httpsPorts.put(p.node(), port);
-      return call(p, method, pathAndQuery, auth, port);
+      return call(p, method, pathAndQuery, auth, port, json);
     });
   }
 
   /** One call: over plain HTTP to the producer's HTTP port, or over HTTPS to {@code securePort}. */
   private CompletionStage<Upstream> call(Registry.Producer p, String method, String pathAndQuery, Optional<HttpHeader> auth,
-      Integer securePort) {
+      Integer securePort, String json) {
     HttpRequest req;
     try {
       String url = (securePort == null ? "http://" : "https://") + hostForUrl(p.broadcastAddress()) + ":"
           + (securePort == null ? p.httpPort() : securePort) + pathAndQuery;
       req = HttpRequest.create(url).withMethod(method.equals("POST") ? HttpMethods.POST : HttpMethods.GET);
+      if (json != null) req = req.withEntity(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON, json);
     } catch (RuntimeException badAddress) {   // e.g. a registered nsqd's broadcast address is no host name
       return CompletableFuture.completedFuture(new Upstream(p.node(), 0, "", describe(badAddress)));
     }

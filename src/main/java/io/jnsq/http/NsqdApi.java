@@ -61,6 +61,7 @@ public final class NsqdApi extends AllDirectives {
   private final HttpAuth auth;   // null: auth is off
   private final MemoryStats memory = MemoryStats.jvm();
   private final Endpoints endpoints = new Endpoints();
+  private final SettingsApi settingsApi;
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
       NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort,
@@ -96,6 +97,8 @@ public final class NsqdApi extends AllDirectives {
     endpoints.put("/channel/pause", new Endpoint(post, c -> channelAction(c, "pause")));
     endpoints.put("/channel/unpause", new Endpoint(post, c -> channelAction(c, "unpause")));
     endpoints.put("/channel/peek", new Endpoint(get, this::channelPeek));
+    this.settingsApi = new SettingsApi(system, registry, this);
+    settingsApi.register(endpoints);   // settings, rewind, dead letters: not in nsqd
   }
 
   /** The whole API as one route. */
@@ -210,6 +213,9 @@ public final class NsqdApi extends AllDirectives {
       if (error == null && result.accepted()) return Responses.text("OK");
       log.warn("HTTP publish to {} refused: {}", topic, error != null ? "topic gone" : result.reason());
       // A failed disk write (full disk, I/O error) is a server error; anything else is nsqd's 503 EXITING.
+      if (error == null && result.reason().endsWith(")") && result.reason().contains(" is full (")) {
+        return Responses.error(StatusCodes.SERVICE_UNAVAILABLE, "TOPIC_FULL");   // a bounded topic refusing
+      }
       if (error == null && result.reason().contains("disk")) {
         return Responses.error(StatusCodes.INTERNAL_SERVER_ERROR, "PUB_FAILED");
       }
@@ -331,6 +337,7 @@ public final class NsqdApi extends AllDirectives {
         });
       }
       boolean create = action.equals("create");
+      if (create && c.query().has("from")) return settingsApi.createFrom(topic.get(), channel.get(), c.query().get("from").get(), t);
       CompletionStage<Topic.ChannelLookup> lookup = AskPattern.ask(t,
           (ActorRef<Topic.ChannelLookup> replyTo) -> new Topic.GetChannel(channel.get(), create, replyTo), ASK_TIMEOUT, system.scheduler());
       return lookup.thenCompose(l -> {

@@ -64,6 +64,11 @@ final class StatsFormat {
     o.put("message_bytes", t.messageBytes());
     o.put("paused", t.paused());
     o.set("e2e_processing_latency", latency(t.e2eLatency()));
+    // Not in nsqd: a topic's settings and what its bound dropped, shown only for a topic that has them.
+    if (!t.policy().equals(io.jnsq.broker.TopicPolicy.NONE) || t.droppedCount() > 0) {
+      o.put("dropped_count", t.droppedCount());
+      o.set("settings", io.jnsq.broker.PolicyJson.toJson(t.policy()));
+    }
     return o;
   }
 
@@ -90,6 +95,12 @@ final class StatsFormat {
     }
     o.put("paused", c.paused());
     o.set("e2e_processing_latency", latency(c.e2eLatency()));
+    // Not in nsqd: a channel's policy and what it dead-lettered or let expire, only for a channel that has one.
+    if (c.policy().active() || c.deadLetteredCount() > 0 || c.expiredCount() > 0) {
+      o.put("dead_lettered_count", c.deadLetteredCount());
+      o.put("expired_count", c.expiredCount());
+      o.set("settings", io.jnsq.broker.PolicyJson.toJson(c.policy()));
+    }
     return o;
   }
 

@@ -108,6 +108,34 @@ public final class PrometheusMetrics {
     out.add(channelGauge(channels, "jnsq_channel_paused", "1 while the channel is paused", c -> c.paused() ? 1 : 0));
     out.add(channelCounter(channels, "jnsq_channel_corrupt_records", "stretches of the channel's disk queue skipped as corrupt",
         Stats.Channel::corruptCount));
+    // Settings and what they did: only once some topic or channel has settings, so a node without any
+    // exposes exactly the families above.
+    List<Stats.Topic> withSettings = new ArrayList<>();
+    for (Stats.Topic t : topics) if (!t.policy().equals(io.jnsq.broker.TopicPolicy.NONE) || t.droppedCount() > 0) withSettings.add(t);
+    if (!withSettings.isEmpty()) {
+      out.add(topicCounter(withSettings, "jnsq_topic_dropped", "oldest messages dropped by a full topic (when_full drop-oldest)",
+          null, Stats.Topic::droppedCount));
+      out.add(topicGauge(withSettings, "jnsq_topic_max_messages", "the topic's max_messages (0: no bound)",
+          t -> t.policy().maxMessages()));
+      out.add(topicGauge(withSettings, "jnsq_topic_max_bytes", "the topic's max_bytes (0: no bound)", t -> t.policy().maxBytes()));
+      out.add(topicGauge(withSettings, "jnsq_topic_retention_seconds", "how long the topic keeps its log after every channel"
+          + " finished it", t -> t.policy().retention().toMillis() / 1000.0));
+    }
+    List<ChannelOf> withPolicy = new ArrayList<>();
+    for (ChannelOf c : channels) {
+      Stats.Channel ch = c.channel();
+      if (ch.policy().active() || ch.deadLetteredCount() > 0 || ch.expiredCount() > 0) withPolicy.add(c);
+    }
+    if (!withPolicy.isEmpty()) {
+      out.add(channelCounter(withPolicy, "jnsq_channel_dead_lettered", "messages that had max_attempts deliveries and left"
+          + " for the dead-letter topic (or were dropped without one)", Stats.Channel::deadLetteredCount));
+      out.add(channelCounter(withPolicy, "jnsq_channel_expired", "messages older than message_ttl, never delivered",
+          Stats.Channel::expiredCount));
+      out.add(channelGauge(withPolicy, "jnsq_channel_max_attempts", "the channel's max_attempts (0: no limit)",
+          c -> c.policy().maxAttempts()));
+      out.add(channelGauge(withPolicy, "jnsq_channel_message_ttl_seconds", "the channel's message_ttl (0: none)",
+          c -> c.policy().messageTtl().toMillis() / 1000.0));
+    }
     latency(out, "jnsq_channel_e2e_processing_latency",
         "publish-to-FIN latency at each configured quantile, over --e2e-processing-latency-window-time", channels, c -> c.channel().e2eLatency(),
         c -> Labels.of(TOPIC, c.topic(), CHANNEL, c.channel().name()));

@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Record layout: {@code u32 length, u32 crc32c(payload)}, then the payload {@code u8 version (2),
  * u64 sequence, u64 message id, u64 timestamp (ns), u16 attempts, u64 due (epoch ms, 0 = now), body}.
+ * A record that carries a header of its own outside the body (a dead letter's origin) is version 3: the
+ * same fields, then {@code u16 header length, header}, then the body. Version 2 records are written
+ * whenever there is no header, so logs without one read exactly as before.
  */
 public final class TopicLog {
   private static final Logger log = LoggerFactory.getLogger(TopicLog.class);
@@ -45,8 +48,18 @@ public final class TopicLog {
   }
 
   /** A record read back. {@link #next()} is the position of the record after it. */
-  public record Entry(long pos, long seq, long id, long timestamp, int attempts, long dueEpochMs, ByteString body) {
-    public long next() { return pos + HEADER + FIXED + body.size(); }
+  public record Entry(long pos, long seq, long id, long timestamp, int attempts, long dueEpochMs, ByteString body,
+      ByteString header) {
+    public Entry(long pos, long seq, long id, long timestamp, int attempts, long dueEpochMs, ByteString body) {
+      this(pos, seq, id, timestamp, attempts, dueEpochMs, body, ByteString.emptyByteString());
+    }
+
+    public long next() { return pos + size(body.size(), header.size()); }
+  }
+
+  /** The bytes a record takes in the log. */
+  public static long size(int bodySize, int headerSize) {
+    return HEADER + FIXED + bodySize + (headerSize == 0 ? 0 : 2 + headerSize);
   }
 
   /** Records read from {@code pos}: where the next read starts, and how many corrupt stretches were skipped. */
@@ -55,6 +68,9 @@ public final class TopicLog {
   public static final int HEADER = 8;
   public static final int FIXED = 1 + 8 + 8 + 8 + 2 + 8;
   static final byte VERSION = 2;
+  static final byte VERSION_WITH_HEADER = 3;
+  /** The longest header a record may carry. */
+  public static final int MAX_RECORD_HEADER = 0xffff;
   private static final int SCAN_CHUNK = 1 << 20;
   private static final int ZEROS = 1 << 20;
 
@@ -253,7 +269,7 @@ public final class TopicLog {
           count++;
         }
         if (off == 0) {
-          if (n >= HEADER && recordSize(chunk, 0) > chunk.length && recordSize(chunk, 0) <= HEADER + FIXED + settings.maxMsgSize()) {
+          if (n >= HEADER && recordSize(chunk, 0) > chunk.length && recordSize(chunk, 0) <= HEADER + maxPayload()) {
             chunk = new byte[(int) recordSize(chunk, 0)];   // one record larger than the chunk
             continue;
           }
@@ -279,12 +295,15 @@ public final class TopicLog {
   private int validAt(byte[] a, int off, int avail) {
     if (avail < HEADER + FIXED) return -1;
     long len = readInt(a, off) & 0xffffffffL;
-    if (len < FIXED || len > FIXED + settings.maxMsgSize() || HEADER + len > avail) return -1;
-    if (a[off + HEADER] != VERSION) return -1;
+    if (len < FIXED || len > maxPayload() || HEADER + len > avail) return -1;
+    if (a[off + HEADER] != VERSION && a[off + HEADER] != VERSION_WITH_HEADER) return -1;
     CRC32C c = new CRC32C();
     c.update(a, off + HEADER, (int) len);
     return (int) c.getValue() == readInt(a, off + 4) ? (int) (HEADER + len) : -1;
   }
+
+  /** The longest payload a valid record may have: the fixed fields, a header and the largest body. */
+  private long maxPayload() { return FIXED + 2 + MAX_RECORD_HEADER + settings.maxMsgSize(); }
 
   private static int readInt(byte[] a, int off) {
     return ((a[off] & 0xff) << 24) | ((a[off + 1] & 0xff) << 16) | ((a[off + 2] & 0xff) << 8) | (a[off + 3] & 0xff);
@@ -313,6 +332,16 @@ public final class TopicLog {
   /** Whether written records wait for an fsync. */
   public boolean unsynced() { return storage != null && syncedPos < flushedPos; }
   public boolean flushing() { return flushing; }
+  /**
+   * Where each segment starts, oldest first: {position, sequence} of its first record (record
+   * boundaries a search may start from). Any thread.
+   */
+  public List<long[]> segmentStarts() {
+    List<long[]> out = new ArrayList<>(segments.size());
+    for (Segment g : segments.values()) out.add(new long[] {g.basePos, g.baseSeq});
+    return out;
+  }
+
   /** The last failure to write the files, null once a write worked again. */
   public String flushError() { return flushError; }
 
@@ -322,7 +351,7 @@ public final class TopicLog {
    * node's memory budget has no block left (the caller waits for a flush to give some back).
    */
   public boolean append(long firstId, long timestamp, List<ByteString> bodies, long dueEpochMs) {
-    return append(firstId, timestamp, 0, bodies, dueEpochMs, true);
+    return append(firstId, timestamp, 0, bodies, dueEpochMs, true, ByteString.emptyByteString());
   }
 
   /**
@@ -330,11 +359,20 @@ public final class TopicLog {
    * messages); false when memory is spent.
    */
   public boolean appendRecord(long id, long timestamp, int attempts, ByteString body, long dueEpochMs) {
-    return append(id, timestamp, attempts, List.of(body), dueEpochMs, false);
+    return append(id, timestamp, attempts, List.of(body), dueEpochMs, false, ByteString.emptyByteString());
+  }
+
+  /**
+   * Appends one record with a header kept outside its body (at most {@link #MAX_RECORD_HEADER} bytes;
+   * empty: a plain record); false when memory is spent.
+   */
+  public boolean appendRecord(long id, long timestamp, int attempts, ByteString body, long dueEpochMs, ByteString header) {
+    if (header.size() > MAX_RECORD_HEADER) throw new IllegalArgumentException("record header of " + header.size() + " bytes");
+    return append(id, timestamp, attempts, List.of(body), dueEpochMs, false, header);
   }
 
   private boolean append(long firstId, long timestamp, int attempts, List<ByteString> bodies, long dueEpochMs,
-      boolean sequentialIds) {
+      boolean sequentialIds, ByteString header) {
     long pos0 = endPos;
     long seq0 = endSeq;
     Block cur0 = current;
@@ -343,7 +381,7 @@ public final class TopicLog {
     Segment seg0 = segment;
     for (int i = 0; i < bodies.size(); i++) {
       ByteString body = bodies.get(i);
-      int size = HEADER + FIXED + body.size();
+      int size = (int) size(body.size(), header.size());
       if (storage != null && endPos > segment.basePos && endPos - segment.basePos + size > settings.segmentBytes()) {
         segment = new Segment(endPos, endSeq, fileName(endPos, endSeq));
         segments.put(endPos, segment);
@@ -360,7 +398,7 @@ public final class TopicLog {
         current = new Block(slab, endPos, endSeq, segment.basePos);
         blocks.put(endPos, current);
       }
-      put(current, endSeq, sequentialIds ? firstId + i : firstId, timestamp, attempts, dueEpochMs, body);
+      put(current, endSeq, sequentialIds ? firstId + i : firstId, timestamp, attempts, dueEpochMs, body, header);
       endPos += size;
       endSeq++;
     }
@@ -376,12 +414,17 @@ public final class TopicLog {
     cacheStartSeq = first == null ? endSeq : first.getValue().startSeq;
   }
 
-  private void put(Block b, long seq, long id, long ts, int attempts, long due, ByteString body) {
+  private void put(Block b, long seq, long id, long ts, int attempts, long due, ByteString body, ByteString header) {
     int start = b.limit;
-    int len = FIXED + body.size();
+    int len = (int) size(body.size(), header.size()) - HEADER;
     ByteBuffer w = b.writer;
     w.limit(w.capacity()).position(start + HEADER);
-    w.put(VERSION).putLong(seq).putLong(id).putLong(ts).putShort((short) Math.min(attempts, 0xffff)).putLong(due);
+    w.put(header.isEmpty() ? VERSION : VERSION_WITH_HEADER).putLong(seq).putLong(id).putLong(ts)
+        .putShort((short) Math.min(attempts, 0xffff)).putLong(due);
+    if (!header.isEmpty()) {
+      w.putShort((short) header.size());
+      header.copyToBuffer(w);
+    }
     body.copyToBuffer(w);
     ByteBuffer c = b.crcView;
     c.limit(start + HEADER + len).position(start + HEADER);
@@ -726,7 +769,7 @@ public final class TopicLog {
     }
     if (got >= HEADER) {
       long size = recordSize(chunk, 0);
-      if (size > got && size <= avail && size <= HEADER + FIXED + settings.maxMsgSize()) {
+      if (size > got && size <= avail && size <= HEADER + maxPayload()) {
         chunk = new byte[(int) size];
         got = fill(r, chunk, pos - s.basePos, (int) size);
       }
@@ -762,8 +805,16 @@ public final class TopicLog {
       long ts = readLong(a, p + 17);
       int attempts = ((a[p + 25] & 0xff) << 8) | (a[p + 26] & 0xff);
       long due = readLong(a, p + 27);
-      ByteString body = ByteString.fromArrayUnsafe(a, p + FIXED, size - HEADER - FIXED);
-      out.add(new Entry(pos + off, recSeq, id, ts, attempts, due, body));
+      ByteString header = ByteString.emptyByteString();
+      int bodyAt = p + FIXED;
+      if (a[p] == VERSION_WITH_HEADER) {
+        int hlen = ((a[bodyAt] & 0xff) << 8) | (a[bodyAt + 1] & 0xff);
+        if (2 + hlen > size - HEADER - FIXED) break;   // cannot be: the checksum covered it (memory: we wrote it)
+        header = ByteString.fromArrayUnsafe(a, bodyAt + 2, hlen);
+        bodyAt += 2 + hlen;
+      }
+      ByteString body = ByteString.fromArrayUnsafe(a, bodyAt, off + size - bodyAt);
+      out.add(new Entry(pos + off, recSeq, id, ts, attempts, due, body, header));
       off += size;
       seq = recSeq + 1;
     }
@@ -774,6 +825,7 @@ public final class TopicLog {
   private boolean plausibleStart(byte[] a, int off, int n) {
     if (off + HEADER + 1 > n) return true;
     long size = recordSize(a, off);
-    return a[off + HEADER] == VERSION && size > n - off && size <= HEADER + FIXED + settings.maxMsgSize();
+    return (a[off + HEADER] == VERSION || a[off + HEADER] == VERSION_WITH_HEADER) && size > n - off
+        && size <= HEADER + maxPayload();
   }
 }
