@@ -32,9 +32,13 @@ import java.util.TreeSet;
 public final class Checker {
   private Checker() {}
 
-  /** What one fault did: how many messages it left exposed and redelivered, and how long until publishing worked again. */
-  public record FaultReport(String fault, long index, int exposed, int redelivered, double secondsToHeal,
-      double secondsToFirstAck) {}
+  /**
+   * What one fault did: how many messages it left exposed (delivered and not finished {@code finSlack}
+   * before it) and redelivered, how long before it the latest FIN it undid was sent (NaN if it undid
+   * none), and how long until it was healed and until publishing worked again.
+   */
+  public record FaultReport(String fault, long index, int exposed, int redelivered, double latestLostFinMillis,
+      double secondsToHeal, double secondsToFirstAck) {}
 
   /** The sorted messages of a run. Sets are sorted, so reports and test failures read the same every time. */
   public record Result(int attempted, int acknowledged, int failedAttempts, long deliveries, int deliveredDistinct,
@@ -65,8 +69,9 @@ public final class Checker {
           redeliveries(), unexplainedDuplicates.size(), unexpected.size(), recovered.size(),
           unacknowledgedUndelivered.size()));
       for (FaultReport f : faults) {
-        s.append(String.format("%n  %s: %d exposed, %d redelivered, healed after %.2f s, publishes OK again after %.2f s",
-            f.fault(), f.exposed(), f.redelivered(), f.secondsToHeal(), f.secondsToFirstAck()));
+        s.append(String.format("%n  %s: %d exposed, %d redelivered (a FIN sent %.1f ms before it undone at worst), "
+            + "healed after %.2f s, publishes OK again after %.2f s", f.fault(), f.exposed(), f.redelivered(),
+            f.latestLostFinMillis(), f.secondsToHeal(), f.secondsToFirstAck()));
       }
       return s.toString();
     }
@@ -121,6 +126,7 @@ public final class Checker {
     Set<String> reattempted = new TreeSet<>();
     Set<String> unexplained = new TreeSet<>();
     Map<Long, Integer> redeliveredByFault = new HashMap<>();
+    Map<Long, Long> finLeadByFault = new HashMap<>();   // the shortest time from a lost FIN to its fault
     int attempted = 0;
     int acknowledged = 0;
     int deliveredDistinct = 0;
@@ -142,11 +148,15 @@ public final class Checker {
       if (t.deliveries.size() > 1) {
         duplicated.put(id, t.deliveries.size());
         for (int i = 1; i < t.deliveries.size(); i++) {
-          Op explainedBy = explanation(t.deliveries.get(i - 1), t.deliveries.get(i), t.fins, boundaries, slack);
+          Op first = t.deliveries.get(i - 1);
+          Op explainedBy = explanation(first, t.deliveries.get(i), t.fins, boundaries, slack);
           if (explainedBy == null) {
             unexplained.add(id);
           } else {
-            redeliveredByFault.merge(faultOf(explainedBy, faults), 1, Integer::sum);
+            long fault = faultOf(explainedBy, faults);
+            redeliveredByFault.merge(fault, 1, Integer::sum);
+            Op fin = finBefore(first, t.fins, explainedBy);
+            if (fin != null) finLeadByFault.merge(fault, explainedBy.nanos() - fin.nanos(), Math::min);
           }
         }
       }
@@ -154,7 +164,9 @@ public final class Checker {
     List<FaultReport> reports = new ArrayList<>();
     for (Op f : faults) {
       reports.add(new FaultReport(f.info(), f.index(), exposedAt(f, traces.values(), slack),
-          redeliveredByFault.getOrDefault(f.index(), 0), secondsToHeal(f, heals), secondsToFirstAck(f, acks, traces)));
+          redeliveredByFault.getOrDefault(f.index(), 0),
+          finLeadByFault.containsKey(f.index()) ? finLeadByFault.get(f.index()) / 1e6 : Double.NaN,
+          secondsToHeal(f, heals), secondsToFirstAck(f, acks, traces)));
     }
     return new Result(attempted, acknowledged, failed, deliveries, deliveredDistinct, lost, duplicated, unexpected,
         recovered, undelivered, reattempted, unexplained, List.copyOf(reports));
@@ -187,6 +199,14 @@ public final class Checker {
       }
     }
     return false;
+  }
+
+  /** The first FIN sent for this delivery before {@code moment}, or null. */
+  private static Op finBefore(Op delivery, List<Op> fins, Op moment) {
+    for (Op fin : fins) {
+      if (fin.index() > delivery.index() && fin.index() < moment.index()) return fin;
+    }
+    return null;
   }
 
   /** The last fault at or before a boundary: a disconnect counts for the fault that preceded it. */

@@ -68,6 +68,7 @@ class CheckerTest {
     assertEquals(1, r.faults().size());
     assertEquals(1, r.faults().get(0).exposed());
     assertEquals(1, r.faults().get(0).redelivered());
+    assertTrue(Double.isNaN(r.faults().get(0).latestLostFinMillis()), "no FIN was sent, so none was undone");
   }
 
   @Test
@@ -93,6 +94,7 @@ class CheckerTest {
         .at(500).fault("kill -9 n1").heal("restart n1").deliver("c1", "a").check();
     assertEquals(Set.of(), r.unexplainedDuplicates());
     assertEquals(1, r.faults().get(0).exposed());
+    assertEquals(50.0, r.faults().get(0).latestLostFinMillis(), 1e-9, "the FIN the kill undid was sent 50 ms before it");
   }
 
   @Test

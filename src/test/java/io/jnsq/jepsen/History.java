@@ -33,7 +33,10 @@ public final class History {
 
   /** One operation: its place in the history, when (System.nanoTime), what, by whom, on which message. */
   public record Op(long index, long nanos, Type type, String process, String id, String info) {
-    @Override public String toString() { return index + " " + type + " " + process + " " + id + (info == null ? "" : " " + info); }
+    /** {@code index nanos type process id [info]}: one line of a saved history. */
+    @Override public String toString() {
+      return index + " " + nanos + " " + type + " " + process + " " + id + (info == null ? "" : " " + info);
+    }
   }
 
   private final List<Op> ops = new ArrayList<>();
