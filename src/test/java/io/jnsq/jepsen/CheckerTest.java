@@ -98,6 +98,18 @@ class CheckerTest {
   }
 
   @Test
+  void aFinSentShortlyBeforeTheConnectionWentSilentMayBeLostWithIt() {
+    // The consumer heard from the node last at 20 ms and gave the connection up at 3 s: the FIN at 10 ms
+    // went into a stalled link.
+    Checker.Result r = new Script().at(0).attempt("a").ack("a").deliver("c1", "a").at(10).fin("c1", "a")
+        .at(20).disconnect("c1").at(3000).deliver("c2", "a").check();
+    assertEquals(Set.of(), r.unexplainedDuplicates());
+    Checker.Result heard = new Script().at(0).attempt("a").ack("a").deliver("c1", "a").at(10).fin("c1", "a")
+        .at(900).disconnect("c1").at(3000).deliver("c2", "a").check();
+    assertEquals(Set.of("a"), heard.unexplainedDuplicates(), "the link worked for 890 ms after the FIN");
+  }
+
+  @Test
   void anotherConsumersDisconnectDoesNotExplainARedelivery() {
     Checker.Result r = new Script().attempt("a").ack("a").deliver("c1", "a").disconnect("c2")
         .deliver("c2", "a").check();

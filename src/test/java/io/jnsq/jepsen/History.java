@@ -23,7 +23,11 @@ public final class History {
     DELIVER,
     /** The consumer sent FIN for its latest delivery of {@code id} (NSQ does not answer FIN). */
     FIN,
-    /** A consumer's connection broke or was given up; the node requeues what it had in flight. */
+    /**
+     * A consumer's connection broke or was given up; the node requeues what it had in flight. Its time is
+     * the last moment the consumer heard from the node on that connection: a FIN sent shortly before
+     * that, or after it into the silence, may never have arrived.
+     */
     DISCONNECT,
     /** The nemesis injected a fault ({@code info} names it); {@code id} is null. */
     FAULT,
@@ -44,6 +48,16 @@ public final class History {
   /** Appends an operation now; its index is its place in the run's single order. */
   public synchronized Op record(Type type, String process, String id, String info) {
     Op op = new Op(ops.size(), System.nanoTime(), type, process, id, info);
+    ops.add(op);
+    return op;
+  }
+
+  /**
+   * Appends an operation whose moment is known to be earlier than now (a connection last heard from at
+   * {@code nanos}); its index is still its place in the order of recording.
+   */
+  public synchronized Op record(Type type, String process, String id, String info, long nanos) {
+    Op op = new Op(ops.size(), nanos, type, process, id, info);
     ops.add(op);
     return op;
   }

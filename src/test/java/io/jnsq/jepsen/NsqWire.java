@@ -31,6 +31,7 @@ final class NsqWire implements AutoCloseable {
   private final Socket socket;
   private final DataInputStream in;
   private final OutputStream out;
+  private volatile long lastHeardNanos = System.nanoTime();
 
   /** Connects, sends the magic and an IDENTIFY asking for heartbeats every {@code heartbeatMillis}. */
   NsqWire(InetSocketAddress address, int connectMillis, int readMillis, int heartbeatMillis, String clientId)
@@ -54,8 +55,9 @@ final class NsqWire implements AutoCloseable {
     }
   }
 
-  void setReadTimeout(int millis) throws IOException {
-    socket.setSoTimeout(millis);
+  /** When the last whole frame arrived (System.nanoTime), or when the connection was opened. */
+  long lastHeardNanos() {
+    return lastHeardNanos;
   }
 
   void line(String command) throws IOException {
@@ -101,6 +103,7 @@ final class NsqWire implements AutoCloseable {
     int type = in.readInt();
     byte[] data = new byte[size - 4];
     in.readFully(data);
+    lastHeardNanos = System.nanoTime();
     return new Frame(type, data);
   }
 

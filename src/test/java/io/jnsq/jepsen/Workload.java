@@ -220,7 +220,10 @@ public final class Workload implements AutoCloseable {
           consume(wire, name);
         } catch (IOException e) {
           // A read timeout is a frame missing for three heartbeats: the connection is dead to us.
-          if (!consumersStop) history.record(Type.DISCONNECT, name, null, e.getClass().getSimpleName() + ": " + e.getMessage());
+          if (!consumersStop) {
+            history.record(Type.DISCONNECT, name, null, e.getClass().getSimpleName() + ": " + e.getMessage(),
+                wire.lastHeardNanos());
+          }
         } finally {
           if (counted) subscribed.decrementAndGet();
         }
