@@ -5,16 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnsq.jepsen.Checker;
 import io.jnsq.jepsen.Fault;
+import io.jnsq.jepsen.FaultProxy;
 import io.jnsq.jepsen.History;
 import io.jnsq.jepsen.Nemesis;
 import io.jnsq.jepsen.Workload;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,17 +47,38 @@ class JepsenIT {
   }
 
   /**
-   * Creates the topic and channel on node 0, runs the workload (producers and consumers spread over
-   * every node) through the plan's rounds of {@code faults}, prints the figures, and keeps the history
-   * in {@code target/jepsen/} for a failure to be read.
+   * Every client's link to a --durable node stalls for 4 s (longer than three heartbeats, so consumers
+   * give their connections up and redial into the stall), three times, through a {@link FaultProxy}.
    */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aDurableNodeCutOffFromItsClientsThreeTimesLosesNoAcknowledgedMessage(@TempDir Path dir) throws Exception {
+    try (Nodes nodes = Nodes.start(dir, 1, JVM, List.of("--durable"));
+         FaultProxy link = FaultProxy.start(nodes.node(0).tcp)) {
+      Nemesis.Outcome o = scenario("single node --durable, clients partitioned 4 s x3", nodes,
+          Nemesis.Plan.rounds(3).before(Duration.ofSeconds(1)).holding(Duration.ofSeconds(4)),
+          r -> NodeFaults.partition("clients from node 0", List.of(link)), () -> List.of(link.address()));
+      assertSafe(o, nodes);
+    }
+  }
+
+  /** {@link #scenario(String, Nodes, Nemesis.Plan, IntFunction, Supplier)} with clients dialling the nodes directly. */
   static Nemesis.Outcome scenario(String name, Nodes nodes, Nemesis.Plan plan, IntFunction<Fault> faults)
       throws Exception {
+    return scenario(name, nodes, plan, faults, nodes::tcpAddresses);
+  }
+
+  /**
+   * Creates the topic and channel on node 0, runs the workload (producers and consumers spread over
+   * {@code clientTargets}, asked again at every redial) through the plan's rounds of {@code faults},
+   * prints the figures, and keeps the history in {@code target/jepsen/} for a failure to be read.
+   */
+  static Nemesis.Outcome scenario(String name, Nodes nodes, Nemesis.Plan plan, IntFunction<Fault> faults,
+      Supplier<List<InetSocketAddress>> clientTargets) throws Exception {
     assertEquals(200, nodes.node(0).post("/topic/create?topic=" + TOPIC, "").statusCode());
     assertEquals(200, nodes.node(0).post("/channel/create?topic=" + TOPIC + "&channel=" + CHANNEL, "").statusCode());
     History history = new History();
-    Workload workload = new Workload(history, Workload.Settings.of(TOPIC, CHANNEL), nodes::tcpAddresses,
-        nodes::tcpAddresses);
+    Workload workload = new Workload(history, Workload.Settings.of(TOPIC, CHANNEL), clientTargets, clientTargets);
     Nemesis.Outcome o = Nemesis.run(history, workload, plan, faults);
     Checker.Result r = o.result();
     System.out.printf("jepsen: %s: %s%n", name, o.summary());
