@@ -135,10 +135,20 @@ public final class Workload implements AutoCloseable {
     for (Thread t : consumerThreads) t.join(5_000);
   }
 
+  /** Stops every client thread, bounded; an interrupt stops the waiting, not the stopping. */
   @Override
-  public void close() throws InterruptedException {
-    if (!producersStop) stopProducers();
-    if (!consumersStop) stopConsumers();
+  public void close() {
+    producersStop = true;
+    consumersStop = true;
+    try {
+      stopProducers();
+      stopConsumers();
+    } catch (InterruptedException e) {
+      synchronized (consumerWires) {
+        for (NsqWire w : consumerWires) if (w != null) w.close();
+      }
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static InetSocketAddress pick(List<InetSocketAddress> targets, int client, int connection) {
