@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
  * early, by a shutdown hook), whatever state the test left it in.
  */
 final class Nodes implements AutoCloseable {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   private final List<NodeProcess> current = new ArrayList<>();
   private final List<NodeProcess> everStarted = new ArrayList<>();
   private final Thread reaper = new Thread(this::killAll, "nodes-reaper");
@@ -119,6 +120,26 @@ final class Nodes implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Waits (bounded) until node {@code i}'s lookup lists {@code members} nodes in {@code /nodes}: a cluster
+   * formed, or a node back in it after a restart.
+   */
+  void awaitMembers(int i, int members, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    String last = "";
+    while (System.nanoTime() - deadline < 0) {
+      try {
+        var r = node(i).lookup("/nodes");
+        last = r.statusCode() + " " + r.body();
+        if (r.statusCode() == 200 && JSON.readTree(r.body()).path("producers").size() == members) return;
+      } catch (IOException notYet) {
+        last = notYet.toString();
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("node " + i + " did not see " + members + " members within " + limit + "; last: " + last);
   }
 
   /** The last {@code lines} lines of every process's log, for a failure message. */

@@ -71,4 +71,18 @@ class NodesIT {
     assertFalse(first.isAlive());
     assertTrue(last.waitFor(10, TimeUnit.SECONDS), "a paused node is killed by close");
   }
+
+  /** A restarted member of a cluster joins it again through a live node, not as a cluster of its own. */
+  @Test
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void aClusterMemberKilledAndRestartedJoinsItsClusterAgain(@TempDir Path dir) throws Exception {
+    try (Nodes nodes = Nodes.start(dir, 3, JVM, List.of())) {
+      nodes.awaitMembers(2, 3, Duration.ofSeconds(60));
+      nodes.kill9(0);   // the seed node: its restart must seed from node 1 or 2
+      nodes.awaitMembers(2, 2, Duration.ofSeconds(60));
+      nodes.restart(0);
+      nodes.awaitMembers(0, 3, Duration.ofSeconds(60));
+      nodes.awaitMembers(2, 3, Duration.ofSeconds(60));
+    }
+  }
 }
