@@ -99,14 +99,19 @@ final class NodeProcess implements AutoCloseable {
         new InetSocketAddress("127.0.0.1", httpPort), new InetSocketAddress("127.0.0.1", lookupPort), clusterPort, log,
         dataPath, jvm, flags);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
-      try {
-        if (node.get("/ping").statusCode() == 200 && node.lookup("/ping").statusCode() == 200) return node;
-      } catch (IOException notYet) {
-        // not listening yet
+    try {
+      while (System.nanoTime() < deadline) {
+        if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
+        try {
+          if (node.get("/ping").statusCode() == 200 && node.lookup("/ping").statusCode() == 200) return node;
+        } catch (IOException notYet) {
+          // not listening yet
+        }
+        Thread.sleep(100);
       }
-      Thread.sleep(100);
+    } catch (InterruptedException | RuntimeException e) {
+      p.destroyForcibly();   // a test timed out while the node started: nobody else holds the process yet
+      throw e;
     }
     p.destroyForcibly();
     throw new IllegalStateException("node did not answer /ping within 60 s:\n" + Files.readString(log));
