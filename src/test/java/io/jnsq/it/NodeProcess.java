@@ -27,15 +27,22 @@ final class NodeProcess implements AutoCloseable {
   final InetSocketAddress lookupHttp;
   final int clusterPort;
   final Path log;
+  /** What it was started with, so that {@link #restart()} can start it again as it was. */
+  final Path dataPath;
+  final List<String> jvm;
+  final List<String> flags;
 
   private NodeProcess(Process process, InetSocketAddress tcp, InetSocketAddress http, InetSocketAddress lookupHttp,
-      int clusterPort, Path log) {
+      int clusterPort, Path log, Path dataPath, List<String> jvm, List<String> flags) {
     this.process = process;
     this.tcp = tcp;
     this.http = http;
     this.lookupHttp = lookupHttp;
     this.clusterPort = clusterPort;
     this.log = log;
+    this.dataPath = dataPath;
+    this.jvm = List.copyOf(jvm);
+    this.flags = List.copyOf(flags);
   }
 
   /**
@@ -69,6 +76,11 @@ final class NodeProcess implements AutoCloseable {
     return start(dataPath, jvm, flags, tcp.getPort(), http.getPort(), lookupHttp.getPort(), clusterPort);
   }
 
+  /** Starts a node again on this one's ports, data path, JVM options and flags (after it was killed or stopped). */
+  NodeProcess restart() throws Exception {
+    return restart(dataPath, jvm, flags);
+  }
+
   private static NodeProcess start(Path dataPath, List<String> jvm, List<String> flags, int tcpPort, int httpPort,
       int lookupPort, int clusterPort) throws Exception {
     Path jar = Path.of("target", "jnsq.jar").toAbsolutePath();
@@ -84,16 +96,22 @@ final class NodeProcess implements AutoCloseable {
     Path log = Files.createTempFile(Path.of("target"), "node-", ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     NodeProcess node = new NodeProcess(p, new InetSocketAddress("127.0.0.1", tcpPort),
-        new InetSocketAddress("127.0.0.1", httpPort), new InetSocketAddress("127.0.0.1", lookupPort), clusterPort, log);
+        new InetSocketAddress("127.0.0.1", httpPort), new InetSocketAddress("127.0.0.1", lookupPort), clusterPort, log,
+        dataPath, jvm, flags);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
-      try {
-        if (node.get("/ping").statusCode() == 200 && node.lookup("/ping").statusCode() == 200) return node;
-      } catch (IOException notYet) {
-        // not listening yet
+    try {
+      while (System.nanoTime() < deadline) {
+        if (!p.isAlive()) throw new IllegalStateException("node exited at start:\n" + Files.readString(log));
+        try {
+          if (node.get("/ping").statusCode() == 200 && node.lookup("/ping").statusCode() == 200) return node;
+        } catch (IOException notYet) {
+          // not listening yet
+        }
+        Thread.sleep(100);
       }
-      Thread.sleep(100);
+    } catch (InterruptedException | RuntimeException e) {
+      p.destroyForcibly();   // a test timed out while the node started: nobody else holds the process yet
+      throw e;
     }
     p.destroyForcibly();
     throw new IllegalStateException("node did not answer /ping within 60 s:\n" + Files.readString(log));
@@ -137,6 +155,36 @@ final class NodeProcess implements AutoCloseable {
       throw new AssertionError("node did not exit within " + seconds + " s of SIGTERM");
     }
     return process.exitValue();
+  }
+
+  /** SIGSTOP: the process freezes with its sockets open, as a node stalled by GC or a hung disk looks to its peers. */
+  void pause() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    if (!process.isAlive()) throw new IllegalStateException("node " + process.pid() + " is not running");
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).redirectErrorStream(true).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      kill.destroyForcibly();
+      throw new IOException("kill -" + name + " " + process.pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+    }
+  }
+
+  /** Deletes everything under the data path (the node must be dead), as a replaced disk would leave it. */
+  void deleteDataPath() throws IOException {
+    if (process.isAlive()) throw new IllegalStateException("the node is running on " + dataPath);
+    if (!Files.exists(dataPath)) return;
+    try (java.util.stream.Stream<Path> all = Files.walk(dataPath)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!p.equals(dataPath)) Files.delete(p);
+      }
+    }
   }
 
   @Override
