@@ -151,14 +151,24 @@ class FaultProxyTest {
 
   @Test
   void aTargetThatIsGoneResetsTheClient() throws IOException {
-    echo.close();
-    assertTrue(newConnectionIsReset());
+    // The target's port stays bound but never listens, so nothing else on the machine can take it
+    // and every dial is refused (a closed server's port could be reused by a busy machine's next bind).
+    try (Socket gone = new Socket()) {
+      gone.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      try (FaultProxy toGone = FaultProxy.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), gone.getLocalPort()))) {
+        assertTrue(newConnectionIsReset(toGone));
+      }
+    }
   }
 
   /** True when a new connection is reset, whether while it is set up or at its first read. */
   private boolean newConnectionIsReset() {
+    return newConnectionIsReset(proxy);
+  }
+
+  private static boolean newConnectionIsReset(FaultProxy through) {
     try (Socket s = new Socket()) {
-      s.connect(proxy.address(), 5000);
+      s.connect(through.address(), 5000);
       return endsAbruptly(s);
     } catch (IOException reset) {
       return true;
