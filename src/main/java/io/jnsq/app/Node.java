@@ -297,6 +297,7 @@ public final class Node {
           if (settings.httpAddress() == null) return CompletableFuture.completedFuture(Map.entry(tcp, Optional.<ServerBinding>empty()));
           NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get,
               addresses -> lookupd.tell(new ExternalLookupd.SetAddresses(addresses)), sessionSettings.auth());
+          if (replication != null) api.withReplication(t -> t.endsWith("#ephemeral") ? null : replication.status(t));
           // With TLS, the same API is also served over HTTPS; --tls-required=true turns plain HTTP away.
           io.jnsq.tcp.TlsContexts tls = sessionSettings.tls();
           AtomicInteger httpsPort = new AtomicInteger();

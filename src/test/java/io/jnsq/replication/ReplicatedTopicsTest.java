@@ -97,6 +97,14 @@ class ReplicatedTopicsTest {
     }
   }
 
+  private Node follower(Node leader) { return nodes.stream().filter(n -> n != leader).findFirst().orElseThrow(); }
+
+  private static String httpGet(Node n, String path) throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + n.httpAddress().getPort() + path)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   private static String tcp(Node n) { return "127.0.0.1:" + n.tcpAddress().getPort(); }
 
   /** Records in the topic's log files under {@code dataPath}, read as a restart would (-1 when unreadable). */
@@ -130,7 +138,16 @@ class ReplicatedTopicsTest {
     }
     await("lookup listing the leader", Duration.ofSeconds(15),
         () -> lookupPorts(nodes.get(2)).equals(List.of(leader.tcpAddress().getPort())));
-    Node follower = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+    // /stats and /metrics tell the topic's replicas, leader and lag (fields nsqd does not have).
+    var stats = new com.fasterxml.jackson.databind.ObjectMapper().readTree(httpGet(leader, "/stats?format=json"));
+    var replication = stats.path("topics").get(0).path("replication");
+    assertEquals(3, replication.path("replicas").size(), stats.toString());
+    assertTrue(replication.path("leading").asBoolean(), stats.toString());
+    assertTrue(replication.path("healthy").asBoolean(), stats.toString());
+    assertEquals(3, replication.path("commit_lag").size(), stats.toString());
+    assertTrue(httpGet(leader, "/metrics").contains("jnsq_topic_replication_leader{topic=\"orders\"} 1"));
+    assertTrue(httpGet(follower(leader), "/metrics").contains("jnsq_topic_replication_leader{topic=\"orders\"} 0"));
+    Node follower = follower(leader);
 
     // A consumer on the leader first, so its channel exists; the producer publishes on a follower.
     Set<String> finished = ConcurrentHashMap.newKeySet();
