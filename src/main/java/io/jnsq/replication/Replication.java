@@ -46,6 +46,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,6 +141,12 @@ public final class Replication implements TopicFronts, AutoCloseable {
     // Elections within 1-2 s of a leader's loss: heartbeats every ~half the minimum timeout.
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
+    // Memory per replica (a node holds groups x replicas / nodes of them, see docs/SCALING.md): the recent log
+    // entries kept in memory for followers that lag are capped at 2 segments of 8 MB (Ratis: 6 of 32 MB,
+    // up to 200 MB); the write buffer stays at Ratis's 8 MB, above the largest MPUB (--max-body-size 5 MB).
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
     // No snapshots yet, so the log is kept whole: a replica that lost its disk is sent all of it.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
     RaftServerConfigKeys.Log.setPurgeGap(p, Integer.MAX_VALUE);
