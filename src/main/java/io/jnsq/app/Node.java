@@ -516,6 +516,15 @@ public final class Node {
       return c == null ? CompletableFuture.completedFuture(Done.getInstance()) : c.stop();
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-tcp", () -> tcp.unbind().thenApply(x -> Done.getInstance()));
+    // A leaving leader hands its groups over before its channels stop (NSQ #1302: a clean drain).
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-over-leadership", () -> {
+      Replication r = replication;
+      return r == null ? CompletableFuture.completedFuture(Done.getInstance())
+          : CompletableFuture.supplyAsync(() -> {
+              r.handOverLeadership();
+              return Done.getInstance();
+            });
+    });
     if (http != null) {
       cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", () -> http.unbind().thenApply(x -> Done.getInstance()));
     }

@@ -440,6 +440,40 @@ public final class Replication implements TopicFronts, AutoCloseable {
     }
   }
 
+  /**
+   * A clean drain (SIGTERM): the groups this node leads are handed to another of their replicas first, so
+   * publishing moves on at once instead of after an election timeout. Blocking, a few seconds at most.
+   */
+  public void handOverLeadership() {
+    for (GroupStateMachine m : machines.values()) {
+      if (!m.leading()) continue;
+      int g = m.group();
+      RaftGroup group = raftGroup(g);
+      if (group == null) continue;
+      // Ratis moves leadership only to the replica of highest priority among the others: try them in order.
+      List<RaftPeer> others = new ArrayList<>();
+      for (RaftPeer p : group.getPeers()) if (!p.getId().equals(self)) others.add(p);
+      others.sort(java.util.Comparator.comparingInt(RaftPeer::getPriority).reversed());
+      String outcome = "not handed over; the others elect a leader";
+      try (RaftClient c = RaftClient.newBuilder().setProperties(properties()).setRaftGroup(group).setLeaderId(self)
+          .setRetryPolicy(RetryPolicies.noRetry()).build()) {
+        for (RaftPeer to : others) {
+          try {
+            if (c.admin().transferLeadership(to.getId(), 2000).isSuccess()) {
+              outcome = "handed over to " + to.getId();
+              break;
+            }
+          } catch (IOException | RuntimeException e) {
+            outcome = "not handed over (" + e.getClass().getSimpleName() + "); the others elect a leader";
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        outcome = "not handed over (" + e + "); the others elect a leader";
+      }
+      log.info("replication: leadership of group {} {}", g, outcome);
+    }
+  }
+
   /** Stops the Raft server and clients (their threads are not daemons). */
   @Override
   public void close() {
