@@ -18,6 +18,9 @@ import io.jnsq.cluster.Registry;
 import io.jnsq.storage.BlockPool;
 import io.jnsq.storage.TopicLog;
 import io.jnsq.storage.FileStorage;
+import io.jnsq.replication.ReplicatingStorage;
+import io.jnsq.replication.Replication;
+import io.jnsq.cluster.RaftDirectory;
 import io.jnsq.storage.Storage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -66,6 +69,7 @@ public final class Node {
   private volatile ClusterNode cluster;
   private volatile ServerBinding admin;   // null when the admin UI is off
   private volatile boolean stopping;
+  private volatile Replication replication;   // null: --replicas 1
   private Config config;
 
   private Node(ActorSystem<TopicRegistry.Command> system, NodeSettings settings,
@@ -259,10 +263,27 @@ public final class Node {
           settings.memBudget(), budget);
     }
     BlockPool pool = new BlockPool(budget);
+    Replication replication = replication(settings, storage);
+    Storage store = storage;
+    if (replication != null) {
+      ReplicatingStorage replicating = new ReplicatingStorage(storage);
+      replicating.replicateThrough(replication);
+      store = replicating;
+    }
     ActorSystem<TopicRegistry.Command> system = ActorSystem.create(
-        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, storage, logSettings, settings.syncEvery(),
-            settings.syncTimeout(), settings.durable(), pool),
+        TopicRegistry.create(settings.channelSettings(), ids, Clock.SYSTEM, store, logSettings, settings.syncEvery(),
+            settings.syncTimeout(), settings.durable(), pool, replication),
         "jnsq", config);
+    if (replication != null) {
+      system.getWhenTerminated().thenRun(replication::close);   // Ratis's threads are not daemons
+      try {
+        replication.start(system, system);
+      } catch (IOException | RuntimeException e) {
+        system.terminate();
+        return CompletableFuture.failedFuture(new IOException("--raft-address " + replication.address()
+            + ": the Raft server cannot start: " + e.getMessage(), e));
+      }
+    }
     ActorRef<Connections.Command> connections = system.systemActorOf(Connections.create(), "connections", Props.empty());
     ActorRef<ExternalLookupd.Command> lookupd = system.systemActorOf(
         ExternalLookupd.create(system, settings.lookupdTcpAddresses()), "external-lookupd", Props.empty());
@@ -276,6 +297,7 @@ public final class Node {
           if (settings.httpAddress() == null) return CompletableFuture.completedFuture(Map.entry(tcp, Optional.<ServerBinding>empty()));
           NsqdApi api = new NsqdApi(system, system, connections, settings, startMillis / 1000, tcpPort::get, httpPort::get,
               addresses -> lookupd.tell(new ExternalLookupd.SetAddresses(addresses)), sessionSettings.auth());
+          if (replication != null) api.withReplication(t -> t.endsWith("#ephemeral") ? null : replication.status(t));
           // With TLS, the same API is also served over HTTPS; --tls-required=true turns plain HTTP away.
           io.jnsq.tcp.TlsContexts tls = sessionSettings.tls();
           AtomicInteger httpsPort = new AtomicInteger();
@@ -317,6 +339,7 @@ public final class Node {
           }
           Node node = new Node(system, settings, connections, bindings.getKey(), bindings.getValue().orElse(null), startMillis / 1000);
           node.config = config;
+          node.replication = replication;
           startStatsd(system, settings, httpPort.get());
           lookupd.tell(new ExternalLookupd.Identity(node.producer("")));
           node.registerShutdown();
@@ -332,6 +355,17 @@ public final class Node {
           });
         });
     return started;
+  }
+
+  /** With {@code --replicas} above 1, this node's replication (its Raft server starts with the node); else null. */
+  private static Replication replication(NodeSettings settings, Storage storage) {
+    io.jnsq.config.ReplicationSettings r = settings.replication();
+    if (!r.enabled()) return null;
+    String host = r.raftAddress().host();
+    // A wildcard bind is reached through the broadcast address; the address names the replicas, so it must stay put.
+    if (host.equals("0.0.0.0") || host.equals("::")) host = settings.broadcastAddress();
+    return new Replication(r, new io.jnsq.config.HostPort(host, r.raftAddress().port()).toString(), storage,
+        settings.durable(), Path.of(settings.dataPath(), "raft"));
   }
 
   /** With {@code --statsd-address}, the actor that pushes stats to statsd; its prefix needs the bound HTTP port. */
@@ -367,6 +401,12 @@ public final class Node {
     return starting.thenApply(c -> {
       cluster = c;
       c.state().tell(new LookupState.Follow(system, producer(c.clusterAddress().toString())));
+      Replication rep = replication;
+      if (rep != null) {
+        // Placement and the replicas' addresses live in the lookup cluster's Distributed Data.
+        c.system().systemActorOf(RaftDirectory.create(rep.selfId(), rep.address(), rep.settings().replicas(),
+            rep.settings().raftGroups(), rep::onDirectory), "raft-directory", Props.empty());
+      }
       c.whenTerminated().thenRun(() -> {
         var reason = CoordinatedShutdown.get(c.system()).getShutdownReason();
         boolean downed = reason.filter(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).isPresent();
@@ -476,6 +516,15 @@ public final class Node {
       return c == null ? CompletableFuture.completedFuture(Done.getInstance()) : c.stop();
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-tcp", () -> tcp.unbind().thenApply(x -> Done.getInstance()));
+    // A leaving leader hands its groups over before its channels stop (NSQ #1302: a clean drain).
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-over-leadership", () -> {
+      Replication r = replication;
+      return r == null ? CompletableFuture.completedFuture(Done.getInstance())
+          : CompletableFuture.supplyAsync(() -> {
+              r.handOverLeadership();
+              return Done.getInstance();
+            });
+    });
     if (http != null) {
       cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", () -> http.unbind().thenApply(x -> Done.getInstance()));
     }
@@ -485,8 +534,16 @@ public final class Node {
     // Then every topic and channel writes its memory (queued, in-flight, deferred) to disk, and nsqd.dat.
     cs.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "persist-queues", () ->
         org.apache.pekko.actor.typed.javadsl.AskPattern.<TopicRegistry.Command, Done>ask(
-            system, TopicRegistry.Persist::new, Duration.ofSeconds(110), system.scheduler()));
+            system, TopicRegistry.Persist::new, Duration.ofSeconds(110), system.scheduler())
+            .thenApplyAsync(done -> {
+              Replication r = replication;
+              if (r != null) r.close();   // after the topics: what Raft still applies meanwhile is replayed at start
+              return done;
+            }));
   }
+
+  /** This node's replication, or null with {@code --replicas 1}. */
+  public Replication replication() { return replication; }
 
   /** Stops accepting, closes every connection, and terminates the actor system. */
   public CompletionStage<Done> stop() {

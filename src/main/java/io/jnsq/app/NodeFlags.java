@@ -108,6 +108,12 @@ final class NodeFlags {
           + " none: everyone; nsqadmin's --admin-user)", Kind.STRINGS),
       new Flag("lookupd-tcp-address", "an external nsqlookupd (host:port) to register with, as nsqd does (repeatable)",
           Kind.STRINGS),
+      new Flag("replicas", "nodes that keep each new topic, through Raft (Apache Ratis): a publish is answered once a"
+          + " majority has it; 1: this node only, as nsqd (not in nsqd)"),
+      new Flag("raft-address", "host:port of this node's Raft server, with --replicas above 1; it names this node's"
+          + " replicas, so keep it across restarts (empty: --tcp-address's port + 3; not in nsqd)"),
+      new Flag("raft-groups", "Raft groups the replicated topics are spread over, many topics per group (not in nsqd)"),
+      new Flag("replication-timeout", "longest wait for a replicated publish to commit before E_PUB_FAILED (not in nsqd)"),
       new Flag("tombstone-lifetime", "how long /topic/tombstone hides a node from /lookup of that topic"),
       new Flag("auth-http-address", "auth server (host:port or URL) asked by AUTH, as nsqd does (repeatable); set = auth required",
           Kind.STRINGS),

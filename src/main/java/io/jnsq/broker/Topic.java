@@ -48,8 +48,19 @@ public final class Topic {
    * PUB, MPUB or DPUB: all bodies are accepted together or none is. {@code seq} comes back in the
    * result so that a connection with several topics can match replies without a temporary actor per ask.
    */
-  public record Publish(long seq, List<ByteString> bodies, long deferMs, ActorRef<PublishResult> replyTo)
-      implements Command {}
+  public record Publish(long seq, List<ByteString> bodies, long deferMs, ActorRef<PublishResult> replyTo, Stamp stamp)
+      implements Command {
+    public Publish(long seq, List<ByteString> bodies, long deferMs, ActorRef<PublishResult> replyTo) {
+      this(seq, bodies, deferMs, replyTo, null);
+    }
+  }
+
+  /**
+   * Ids, timestamp and due time decided elsewhere (a replicated topic's Raft entry), so that every replica
+   * appends the same records; a publish whose {@code firstId} the log already holds is a replay, answered
+   * at once without appending again.
+   */
+  public record Stamp(long firstId, long timestampNanos, long dueEpochMs) {}
 
   /** Whether publish {@code seq} was accepted; {@code reason} goes after "PUB failed". */
   public record PublishResult(long seq, boolean accepted, String reason) {}
@@ -297,6 +308,8 @@ public final class Topic {
   private Behavior<Command> onPublish(Publish p) {
     if (closed) {
       p.replyTo().tell(new PublishResult(p.seq(), false, "exiting"));
+    } else if (p.stamp() != null && waitingForMemory.isEmpty() && p.stamp().firstId() <= topicLog().lastId()) {
+      p.replyTo().tell(new PublishResult(p.seq(), true, ""));   // a replay of what the log already holds
     } else if (diskError != null && !topicLog().memoryOnly() && !writer.durable()) {
       // The log's files could not be written: refuse until a retry (every --sync-timeout) works again.
       // (Durable: every publish is a write that is answered by its own outcome.)
@@ -305,7 +318,7 @@ public final class Topic {
       p.replyTo().tell(new PublishResult(p.seq(), false, policies.refusal(topicLog(), p.bodies())));
     } else if (!waitingForMemory.isEmpty() || !tryAppend(p)) {
       long bytes = bytesOf(p);
-      if (waitingBytes + bytes > WAITING_BYTES) {
+      if (waitingBytes + bytes > WAITING_BYTES && p.stamp() == null) {   // a committed entry is never refused
         p.replyTo().tell(new PublishResult(p.seq(), false, diskError != null ? diskError
             : "the node's memory for messages is full and its disk is behind"));
       } else {
@@ -337,11 +350,12 @@ public final class Topic {
       }
     }
     int k = bodies.size();
-    long first = ids.id(ids.reserve(k), 0);
-    long due = p.deferMs() > 0 ? clock.epochNanos() / 1_000_000L + p.deferMs() : 0;
+    Stamp stamp = p.stamp();
+    long first = stamp != null ? stamp.firstId() : ids.id(ids.reserve(k), 0);
+    long due = stamp != null ? stamp.dueEpochMs() : p.deferMs() > 0 ? clock.epochNanos() / 1_000_000L + p.deferMs() : 0;
     long fromPos = l.endPos();
     long fromSeq = l.endSeq();
-    if (!writer.append(first, clock.epochNanos(), bodies, due)) {
+    if (!writer.append(first, stamp != null ? stamp.timestampNanos() : clock.epochNanos(), bodies, due)) {
       if (l.memoryOnly()) {
         p.replyTo().tell(new PublishResult(p.seq(), true, ""));   // memory only: dropped, as nsqd drops for ephemeral
         return true;

@@ -76,6 +76,9 @@ public final class TopicRegistry {
   /** The node's storage health: "OK" or "NOK - ...". */
   public record GetHealth(ActorRef<String> replyTo) implements Command {}
 
+  /** Tell the watchers this node's topics again (a replicated topic's leadership moved: see {@link TopicFronts#listed}). */
+  public record RefreshRegistrations() implements Command {}
+
   /** Shutdown: every topic and channel writes what it holds to disk, then nsqd.dat is written. */
   public record Persist(ActorRef<Done> replyTo) implements Command {}
 
@@ -130,11 +133,20 @@ public final class TopicRegistry {
    */
   public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock, Storage storage,
       TopicLog.Settings logSettings, long syncEvery, Duration syncTimeout, boolean durable, BlockPool pool) {
+    return create(settings, ids, clock, storage, logSettings, syncEvery, syncTimeout, durable, pool, null);
+  }
+
+  /** The same, with replicated topics standing in for some of the node's topics ({@code fronts}, may be null). */
+  public static Behavior<Command> create(ChannelSettings settings, MessageIdSource ids, Clock clock, Storage storage,
+      TopicLog.Settings logSettings, long syncEvery, Duration syncTimeout, boolean durable, BlockPool pool,
+      TopicFronts fronts) {
     return Behaviors.setup(ctx -> {
       ActorRef<Health.Command> health = ctx.spawn(Health.create(), "health");
       Executor io = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("jnsq-io-dispatcher"));
       Persistence persistence = new Persistence(storage, logSettings, syncEvery, syncTimeout, durable, io, health, pool);
-      return new TopicRegistry(ctx, settings, ids, clock, persistence).starting();
+      TopicRegistry r = new TopicRegistry(ctx, settings, ids, clock, persistence);
+      r.fronts = fronts;
+      return r.starting();
     });
   }
 
@@ -162,6 +174,7 @@ public final class TopicRegistry {
   private final TreeMap<String, PolicyJson.TopicEntry> policies = new TreeMap<>();
   private ActorRef<DeadLetterOffice.Command> office;
   private CompletableFuture<Void> lastSettingsSave = CompletableFuture.completedFuture(null);
+  private TopicFronts fronts;   // null: every topic is this node's alone
 
   private TopicRegistry(ActorContext<Command> ctx, ChannelSettings settings, MessageIdSource ids, Clock clock,
       Persistence persistence) {
@@ -238,8 +251,10 @@ public final class TopicRegistry {
     String childName = "topic-" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "-" + (childSeq++);
     // Default supervision (stop on failure): a topic that hits a bug stops, its producers and consumers
     // see it terminate, and the next PUB creates it afresh, rather than restarting with half its state.
-    ActorRef<Topic.Command> ref = ctx.spawn(
-        Topic.create(name, settings, ids, clock, persistence, metaListener, paused, channels), childName);
+    Behavior<Topic.Command> behavior = fronts == null ? null : fronts.front(name,
+        restored -> Topic.create(name, settings, ids, clock, persistence, metaListener, false, restored), ctx.getSelf());
+    if (behavior == null) behavior = Topic.create(name, settings, ids, clock, persistence, metaListener, paused, channels);
+    ActorRef<Topic.Command> ref = ctx.spawn(behavior, childName);
     ctx.watchWith(ref, new TopicTerminated(name, ref));
     topics.put(name, ref);
     applyPolicy(name, ref);
@@ -250,6 +265,7 @@ public final class TopicRegistry {
     if (watchers.isEmpty()) return;
     Map<String, List<String>> out = new TreeMap<>();
     for (String t : topics.keySet()) {
+      if (fronts != null && !fronts.listed(t)) continue;
       NodeMetadata.TopicMeta m = meta.get(t);
       out.put(t, m == null ? List.of() : List.copyOf(new java.util.TreeSet<>(m.channels().keySet())));
     }
@@ -292,6 +308,10 @@ public final class TopicRegistry {
         })
         .onMessage(GetHealth.class, g -> {
           persistence.health().tell(new Health.Get(g.replyTo()));
+          return Behaviors.same();
+        })
+        .onMessage(RefreshRegistrations.class, r -> {
+          publishRegistrations();
           return Behaviors.same();
         })
         .onMessage(Persist.class, this::onPersist)

@@ -76,7 +76,8 @@ public record NodeSettings(
     Duration statsdInterval,
     boolean statsdMemStats,
     int statsdUdpPacketSize,
-    boolean statsdExcludeEphemeral) {
+    boolean statsdExcludeEphemeral,
+    ReplicationSettings replication) {
 
   /** The version string reported to clients; NSQ clients expect an nsqd-compatible one. */
   public static final String NSQ_VERSION = "1.3.0";
@@ -153,7 +154,8 @@ public record NodeSettings(
         positive(c.getDuration("statsd-interval"), "statsd-interval"),
         c.getBoolean("statsd-mem-stats"),
         packetSize(c.getInt("statsd-udp-packet-size")),
-        c.getBoolean("statsd-exclude-ephemeral"));
+        c.getBoolean("statsd-exclude-ephemeral"),
+        ReplicationSettings.fromConfig(c, HostPort.parse(c.getString("tcp-address"))));
   }
 
   /** "/" and "" are the root (""); "/x/" and "x" become "/x". */

@@ -62,6 +62,13 @@ public final class NsqdApi extends AllDirectives {
   private final MemoryStats memory = MemoryStats.jvm();
   private final Endpoints endpoints = new Endpoints();
   private final SettingsApi settingsApi;
+  private volatile java.util.function.Function<String, io.jnsq.replication.Replication.GroupStatus> replication;
+
+  /** With replicated topics: {@code /stats} and {@code /metrics} show each one's replication (null for other topics). */
+  public NsqdApi withReplication(java.util.function.Function<String, io.jnsq.replication.Replication.GroupStatus> status) {
+    this.replication = status;
+    return this;
+  }
 
   public NsqdApi(ActorSystem<?> system, ActorRef<TopicRegistry.Command> registry, ActorRef<Connections.Command> connections,
       NodeSettings settings, long startTime, IntSupplier tcpPort, IntSupplier httpPort,
@@ -258,7 +265,10 @@ public final class NsqdApi extends AllDirectives {
       for (Connections.Producer p : tp.getValue()) if (topic == null || p.pubCounts().containsKey(topic)) shown.add(p);
       // An unknown topic= gives "topics":null (and "producers":null), not an empty list.
       StatsFormat.Snapshot s = new StatsFormat.Snapshot(startTime, tph.getValue(), ts, !exists, includeClients, includeMem, shown, topic);
-      return json ? Responses.json(StatsFormat.json(s, memory)) : Responses.text(StatsFormat.text(s, memory, System.currentTimeMillis()));
+      if (!json) return Responses.text(StatsFormat.text(s, memory, System.currentTimeMillis()));
+      var out = StatsFormat.json(s, memory);
+      if (replication != null) ReplicationStats.addTo(out, replication);
+      return Responses.json(out);
     });
   }
 
@@ -276,7 +286,15 @@ public final class NsqdApi extends AllDirectives {
         ASK_TIMEOUT, system.scheduler());
     return topics.thenCombine(health(), (ts, h) -> Map.entry(h, ts))
         .thenCombine(clients, (ht, n) -> new PrometheusMetrics.NodeView(ht.getKey(), ht.getValue(), n))
-        .thenApplyAsync(view -> Responses.prometheus(PrometheusMetrics.render(view)), system.executionContext());
+        .thenApplyAsync(view -> {
+          byte[] node = PrometheusMetrics.render(view);
+          var status = replication;
+          if (status == null) return Responses.prometheus(node);
+          byte[] extra = ReplicationStats.prometheus(view.topics().stream().map(Stats.Topic::name).toList(), status);
+          byte[] all = java.util.Arrays.copyOf(node, node.length + extra.length);
+          System.arraycopy(extra, 0, all, node.length, extra.length);
+          return Responses.prometheus(all);
+        }, system.executionContext());
   }
 
   // ------------------------------------------------------------------ topics and channels

@@ -126,6 +126,7 @@ public final class TopicLog {
   private int smallBlocksFilled;
   private boolean flushing;
   private String flushError;
+  private long lastId;   // the id of the last record appended (0: none yet), for replicated topics' replays
 
   // Written by the owner, read by channels to tell memory from disk.
   private volatile long flushedPos;
@@ -193,6 +194,7 @@ public final class TopicLog {
       if (size > scan[0] && !zerosAt(segment.file, scan[0])) {
         log.warn("{}: dropping {} bytes of an unfinished write at the end of {}", prefix, size - scan[0], segment.file);
       }
+      lastId = lastIdOf(scan[2] >= 0 ? segment : null, scan[2]);
       Segment first = segments.firstEntry().getValue();
       startPos = first.basePos;
       startSeq = first.baseSeq;
@@ -253,11 +255,25 @@ public final class TopicLog {
     };
   }
 
-  /** The valid prefix of a segment: {bytes, records}. */
+  /**
+   * The id of the log's last record: {@code id} when its last segment has one, else that of the newest
+   * earlier segment that holds a record (a segment rolled just before a crash is empty).
+   */
+  private long lastIdOf(Segment scanned, long id) throws IOException {
+    if (scanned != null) return id;
+    for (Segment s : segments.headMap(segment.basePos, false).descendingMap().values()) {
+      long[] scan = scan(s);
+      if (scan[2] >= 0) return scan[2];
+    }
+    return 0;
+  }
+
+  /** The valid prefix of a segment: {bytes, records, id of its last record or -1}. */
   private long[] scan(Segment s) throws IOException {
     long size = storage.size(s.file);
     long pos = 0;
     long count = 0;
+    long last = -1;
     try (Storage.Reader r = storage.read(s.file)) {
       byte[] chunk = new byte[SCAN_CHUNK];
       while (pos < size) {
@@ -265,6 +281,7 @@ public final class TopicLog {
         int off = 0;
         int len;
         while ((len = validAt(chunk, off, n - off)) > 0) {
+          last = readLong(chunk, off + HEADER + 1 + 8);
           off += len;
           count++;
         }
@@ -278,7 +295,7 @@ public final class TopicLog {
         pos += off;
       }
     }
-    return new long[] {pos, count};
+    return new long[] {pos, count, last};
   }
 
   private static int fill(Storage.Reader r, byte[] dst, long pos, int n) throws IOException {
@@ -342,6 +359,8 @@ public final class TopicLog {
     return out;
   }
 
+  /** The id of the last record appended, also one recovered from the files (0: none). */
+  public long lastId() { return lastId; }
   /** The last failure to write the files, null once a write worked again. */
   public String flushError() { return flushError; }
 
@@ -375,6 +394,7 @@ public final class TopicLog {
       boolean sequentialIds, ByteString header) {
     long pos0 = endPos;
     long seq0 = endSeq;
+    long lastId0 = lastId;
     Block cur0 = current;
     int limit0 = cur0 == null ? 0 : cur0.limit;
     int count0 = cur0 == null ? 0 : cur0.count;
@@ -393,12 +413,14 @@ public final class TopicLog {
         BlockPool.Slab slab = pool.acquire(size, smallBlocksFilled >= 4);
         if (slab == null) {
           rollBack(pos0, seq0, cur0, limit0, count0, seg0);
+          lastId = lastId0;
           return false;
         }
         current = new Block(slab, endPos, endSeq, segment.basePos);
         blocks.put(endPos, current);
       }
       put(current, endSeq, sequentialIds ? firstId + i : firstId, timestamp, attempts, dueEpochMs, body, header);
+      lastId = sequentialIds ? firstId + i : firstId;
       endPos += size;
       endSeq++;
     }

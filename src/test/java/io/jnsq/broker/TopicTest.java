@@ -94,6 +94,26 @@ class TopicTest {
   }
 
   @Test
+  void aStampedPublishKeepsItsIdsAndTimestampAndAReplayIsNotAppendedAgain() {
+    ActorRef<Topic.Command> t = topic("stamped", 100);
+    TestProbe<Channel.ConsumerEvent> c = consume(channel(t, "c"), 1);
+    TestProbe<Topic.PublishResult> reply = testKit.createTestProbe();
+    Topic.Stamp stamp = new Topic.Stamp(1000, 123_456_789L, 0);
+    t.tell(new Topic.Publish(1, bodies("x", "y"), 0, reply.ref(), stamp));
+    assertTrue(reply.receiveMessage().accepted());
+    List<Message> got = c.expectMessageClass(Channel.Deliveries.class).messages();
+    assertEquals(List.of(1000L, 1001L), got.stream().map(Message::id).toList());
+    assertEquals(123_456_789L, got.get(0).timestamp());
+    // The same entry applied again (Raft replays its log after a restart): answered, not appended.
+    t.tell(new Topic.Publish(2, bodies("x", "y"), 0, reply.ref(), stamp));
+    assertTrue(reply.receiveMessage().accepted());
+    t.tell(new Topic.Publish(3, bodies("z"), 0, reply.ref(), new Topic.Stamp(1002, 5, 0)));
+    assertTrue(reply.receiveMessage().accepted());
+    assertEquals(List.of("z"), bodiesOf(c));
+    assertEquals(3, stats(t).messageCount());
+  }
+
+  @Test
   void aTopicWithoutChannelsHoldsMessagesForItsFirstChannel() {
     ActorRef<Topic.Command> t = topic("held", 100);
     publish(t, 0, "early1", "early2");

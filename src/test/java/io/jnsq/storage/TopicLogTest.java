@@ -224,4 +224,24 @@ class TopicLogTest {
     assertNull(CursorFile.decode(bytes));
     assertNull(CursorFile.decode(java.util.Arrays.copyOf(CursorFile.encode(s), 20)));
   }
+
+  @Test
+  void theLastIdSurvivesARestartAlsoWhenTheLastSegmentIsEmpty() throws IOException {
+    MemoryStorage disk = new MemoryStorage();
+    BlockPool pool = new BlockPool(4 << 20);
+    TopicLog log = TopicLog.open(disk, "t", SMALL, pool);
+    assertEquals(0, log.lastId());
+    for (int i = 0; i < 200; i += 10) assertTrue(log.append(5000 + i, 77, bodies(i, 10), 0));
+    assertEquals(5199, log.lastId());
+    flush(log, true);
+    log.closeFiles();
+    assertEquals(5199, TopicLog.open(disk, "t", SMALL, new BlockPool(4 << 20)).lastId());
+    // A segment rolled just before a crash is empty: the id comes from the segment before it.
+    String last = disk.list().stream().filter(f -> f.endsWith(".seg")).sorted().reduce((a, b) -> b).orElseThrow();
+    TopicLog reopened = TopicLog.open(disk, "t", SMALL, new BlockPool(4 << 20));
+    String empty = String.format("t.log.%020d-%020d.seg", reopened.endPos(), reopened.endSeq());
+    assertFalse(empty.equals(last));
+    disk.append(empty, 0).close();
+    assertEquals(5199, TopicLog.open(disk, "t", SMALL, new BlockPool(4 << 20)).lastId());
+  }
 }
