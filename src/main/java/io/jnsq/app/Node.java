@@ -311,16 +311,15 @@ public final class Node {
                           "{\"message\":\"TLS_REQUIRED\",\"https_port\":" + httpsPort.get() + "}")))
               : api.route();
           CompletionStage<Optional<ServerBinding>> https = tls == null ? CompletableFuture.completedFuture(Optional.empty())
-              : Http.get(system).newServerAt(settings.httpsAddress().host(), settings.httpsAddress().port())
-                  .enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls.context()))
-                  .bind(api.route())
+              : io.jnsq.http.HttpListener.bind(system, Http.get(system).newServerAt(settings.httpsAddress().host(), settings.httpsAddress().port())
+                  .enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls.context())), api.route())
                   .thenApply(b -> {
                     httpsPort.set(b.localAddress().getPort());
                     log.info("HTTPS: listening on {}", b.localAddress());
                     return Optional.of(b);
                   });
-          return https.thenCompose(secure -> Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port())
-              .bind(plain)
+          return https.thenCompose(secure -> io.jnsq.http.HttpListener.bind(system,
+                  Http.get(system).newServerAt(settings.httpAddress().host(), settings.httpAddress().port()), plain)
               .thenApply(http -> {
                 httpPort.set(http.localAddress().getPort());
                 log.info("HTTP: listening on {}", http.localAddress());
@@ -439,8 +438,8 @@ public final class Node {
       ClusterNode c = cluster;
       return producer(c == null ? "pekko://" + ClusterNode.SYSTEM + "@self" : c.clusterAddress().toString());
     }, settings.httpClientRequestTimeout(), auth, adminOptions());
-    return Http.get(system).newServerAt(settings.adminHttpAddress().host(), settings.adminHttpAddress().port())
-        .bind(api.route())
+    return io.jnsq.http.HttpListener.bind(system,
+            Http.get(system).newServerAt(settings.adminHttpAddress().host(), settings.adminHttpAddress().port()), api.route())
         .thenApply(b -> {
           admin = b;
           log.info("admin UI: listening on {}", b.localAddress());
