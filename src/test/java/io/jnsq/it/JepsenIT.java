@@ -77,8 +77,19 @@ class JepsenIT {
       Supplier<List<InetSocketAddress>> clientTargets) throws Exception {
     assertEquals(200, nodes.node(0).post("/topic/create?topic=" + TOPIC, "").statusCode());
     assertEquals(200, nodes.node(0).post("/channel/create?topic=" + TOPIC + "&channel=" + CHANNEL, "").statusCode());
+    return run(name, plan, faults, Workload.Settings.of(TOPIC, CHANNEL), clientTargets, clientTargets);
+  }
+
+  /**
+   * Runs a workload whose topic and channel exist already, producers dialling {@code producerTargets} and
+   * consumers {@code consumerTargets} (a replicated topic's consumers must find its leader), then prints
+   * and saves as {@link #scenario(String, Nodes, Nemesis.Plan, IntFunction, Supplier)} does.
+   */
+  static Nemesis.Outcome run(String name, Nemesis.Plan plan, IntFunction<Fault> faults, Workload.Settings settings,
+      Supplier<List<InetSocketAddress>> producerTargets, Supplier<List<InetSocketAddress>> consumerTargets)
+      throws Exception {
     History history = new History();
-    Workload workload = new Workload(history, Workload.Settings.of(TOPIC, CHANNEL), clientTargets, clientTargets);
+    Workload workload = new Workload(history, settings, producerTargets, consumerTargets);
     Nemesis.Outcome o = Nemesis.run(history, workload, plan, faults);
     Checker.Result r = o.result();
     System.out.printf("jepsen: %s: %s%n", name, o.summary());

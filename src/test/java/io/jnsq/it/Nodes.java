@@ -30,10 +30,19 @@ final class Nodes implements AutoCloseable {
    * with more than one, nodes 1… join node 0's cluster. A node that fails to start kills the others.
    */
   static Nodes start(Path dir, int count, List<String> jvm, List<String> flags) throws Exception {
+    return start(dir, count, jvm, i -> flags);
+  }
+
+  /**
+   * {@link #start(Path, int, List, List)} with flags of each node's own ({@code flagsOf.apply(i)}), such as
+   * a {@code --raft-address}; a restart keeps them.
+   */
+  static Nodes start(Path dir, int count, List<String> jvm, java.util.function.IntFunction<List<String>> flagsOf)
+      throws Exception {
     Nodes nodes = new Nodes();
     try {
       for (int i = 0; i < count; i++) {
-        List<String> own = new ArrayList<>(flags);
+        List<String> own = new ArrayList<>(flagsOf.apply(i));
         if (i > 0) own.addAll(List.of("--seed-node", "127.0.0.1:" + nodes.node(0).clusterPort));
         nodes.add(NodeProcess.start(Files.createDirectories(dir.resolve("n" + i)), jvm, own));
       }
