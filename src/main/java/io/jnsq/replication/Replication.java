@@ -79,6 +79,9 @@ public final class Replication implements TopicFronts, AutoCloseable {
   private final ConcurrentHashMap<Integer, Set<ActorRef<Object>>> fronts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ActorRef<Topic.Command>> topics = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, Map<String, byte[]>> checkpoints = new ConcurrentHashMap<>();
+  // Under the lock of checkpoints: which save each cursor file's latest is (to resend only the latest).
+  private final Map<String, Long> savedVersions = new HashMap<>();
+  private long checkpointVersion;
   private final Set<Integer> adding = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "jnsq-replication");
@@ -361,6 +364,7 @@ public final class Replication implements TopicFronts, AutoCloseable {
     checkpoints.computeIfAbsent(g, x -> new LinkedHashMap<>());
     synchronized (checkpoints) {
       checkpoints.get(g).put(file, content);
+      savedVersions.put(file, ++checkpointVersion);
     }
   }
 
@@ -374,18 +378,33 @@ public final class Replication implements TopicFronts, AutoCloseable {
   /** Every 100 ms: the cursors saved since, one entry per group (many FINs, one entry). */
   private void sendCheckpoints() {
     for (Integer g : checkpoints.keySet()) {
+      // A leader restarted on its data leads before it has learnt the group's placement (and so has no
+      // client): its cursors then wait here rather than being dropped, or the next leader would deliver
+      // again everything this one finished meanwhile.
+      RaftClient c = client(g);
+      if (c == null) continue;
       List<Entries.File> files = new ArrayList<>();
+      long version;
       synchronized (checkpoints) {
         Map<String, byte[]> pending = checkpoints.get(g);
         if (pending == null || pending.isEmpty()) continue;
         pending.forEach((name, content) -> files.add(new Entries.File(name, content)));
         pending.clear();
+        version = checkpointVersion;
       }
-      RaftClient c = client(g);
-      if (c == null) continue;
       c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(Entries.checkpoint(files))))
           .whenComplete((r, e) -> {
-            if (e != null || !r.isSuccess()) log.debug("replication: a checkpoint of group {} was not committed", g);
+            if (e == null && r.isSuccess()) return;
+            log.debug("replication: a checkpoint of group {} was not committed; sent again", g);
+            // Again with the next round, unless a newer save of the same cursor came meanwhile (which
+            // is pending, or was sent: this older one must then never follow it).
+            synchronized (checkpoints) {
+              Map<String, byte[]> pending = checkpoints.get(g);
+              for (Entries.File f : files) {
+                Long saved = savedVersions.get(f.name());
+                if (saved != null && saved <= version) pending.putIfAbsent(f.name(), f.content());
+              }
+            }
           });
     }
   }
