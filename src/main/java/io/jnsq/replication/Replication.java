@@ -130,8 +130,8 @@ public final class Replication implements TopicFronts, AutoCloseable {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     // gRPC's flow-control window bounds the bytes in flight on one stream (leader to follower, client to
-    // leader) per round trip: Ratis's 1 MB is 25 grouped MPUBs of 200 x 200 B, which on a busy machine (round
-    // trips of tens of ms) caps a group below the publish rate. 8 MB is reserved only when used.
+    // leader) per round trip: Ratis's 1 MB is 25 MPUBs of 200 x 200 B, which at the 60-70 ms round trips
+    // measured on a busy machine (docs/SCALING.md) would cap a group near 70k msg/s. 8 MB is used only when needed.
     GrpcConfigKeys.setFlowControlWindow(p, SizeInBytes.valueOf("8MB"));
     // One try of a request: a dead leader is given up within a second and the next peer tried.
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.min(1000, settings.timeout().toMillis()), TimeUnit.MILLISECONDS));
@@ -303,9 +303,12 @@ public final class Replication implements TopicFronts, AutoCloseable {
     if (s != null && leads(g)) {
       // This node leads the group: the entry goes straight into its own Raft server rather than through a
       // RaftClient, which would send it over gRPC to this very process and the reply back (two loopback
-      // hops, the entry serialized twice, several thread hand-offs: measured as a large part of a commit's
-      // time on a busy machine). Ratis answers the same way (after commit on a majority and apply here);
-      // a leader that has just stepped down refuses before appending, and the entry then takes the client path.
+      // hops, the entry serialized twice, several thread hand-offs, each slow on a busy machine: see
+      // docs/SCALING.md). Ratis answers the same way (after commit on a majority and apply here);
+      // a leader not ready yet refuses before appending, and the entry then takes the client path. A
+      // NotLeaderException is not retried here: a leader stepping down answers it also for entries it had
+      // appended, which the new leader may commit, and a resubmission under another client id would escape
+      // Ratis's retry cache and append them twice; the publish fails instead (the producer retries: at-least-once).
       RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(localClient).setServerId(self)
           .setGroupId(groupId(g)).setCallId(localCalls.incrementAndGet()).setMessage(message)
           .setType(RaftClientRequest.writeRequestType()).build();
@@ -316,8 +319,12 @@ public final class Replication implements TopicFronts, AutoCloseable {
         direct = CompletableFuture.failedFuture(e);
       }
       return direct.orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS).thenCompose(reply -> {
-        if (reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null) {
+        if (reply.getLeaderNotReadyException() != null) {
           return viaClient(g, topic, message);   // not appended here: safe to send through the leader
+        }
+        if (reply.getNotLeaderException() != null) {
+          return CompletableFuture.completedFuture("this node stopped leading its Raft group before a majority of its replicas "
+              + "committed it (it may still be committed); replicas " + placement.getOrDefault(g, List.of()) + " of Raft group " + g);
         }
         return CompletableFuture.completedFuture(outcome(g, reply, null));
       }).exceptionally(error -> noCommit(g, error));
