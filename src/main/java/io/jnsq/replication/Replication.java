@@ -35,7 +35,9 @@ import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -95,6 +97,9 @@ public final class Replication implements TopicFronts, AutoCloseable {
   private final String bindHost;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   private RaftServer server;
+  /** Who this node's own publishes are from when it submits them to its Raft server directly (Ratis's retry cache keys on it). */
+  private final ClientId localClient = ClientId.randomId();
+  private final java.util.concurrent.atomic.AtomicLong localCalls = new java.util.concurrent.atomic.AtomicLong();
 
   /** The name of a node's Raft replicas: derived from its Raft address, which therefore must stay the same. */
   public static String peerId(String address) { return "n-" + address.replaceAll("[^A-Za-z0-9.-]", "_"); }
@@ -127,6 +132,10 @@ public final class Replication implements TopicFronts, AutoCloseable {
   private RaftProperties properties() {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    // gRPC's flow-control window bounds the bytes in flight on one stream (leader to follower, client to
+    // leader) per round trip: Ratis's 1 MB is 25 MPUBs of 200 x 200 B, which at the 60-70 ms round trips
+    // measured on a busy machine (docs/SCALING.md) would cap a group near 70k msg/s. 8 MB is used only when needed.
+    GrpcConfigKeys.setFlowControlWindow(p, SizeInBytes.valueOf("8MB"));
     // One try of a request: a dead leader is given up within a second and the next peer tried.
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.min(1000, settings.timeout().toMillis()), TimeUnit.MILLISECONDS));
     return p;
@@ -292,20 +301,60 @@ public final class Replication implements TopicFronts, AutoCloseable {
 
   /** Commits {@code entry} in group {@code g}; completes with null once committed, else with the reason. */
   CompletableFuture<String> submit(int g, String topic, byte[] entry) {
+    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
+    RaftServer s = server;
+    if (s != null && leads(g)) {
+      // This node leads the group: the entry goes straight into its own Raft server rather than through a
+      // RaftClient, which would send it over gRPC to this very process and the reply back (two loopback
+      // hops, the entry serialized twice, several thread hand-offs, each slow on a busy machine: see
+      // docs/SCALING.md). Ratis answers the same way (after commit on a majority and apply here);
+      // a leader not ready yet refuses before appending, and the entry then takes the client path. A
+      // NotLeaderException is not retried here: a leader stepping down answers it also for entries it had
+      // appended, which the new leader may commit, and a resubmission under another client id would escape
+      // Ratis's retry cache and append them twice; the publish fails instead (the producer retries: at-least-once).
+      RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(localClient).setServerId(self)
+          .setGroupId(groupId(g)).setCallId(localCalls.incrementAndGet()).setMessage(message)
+          .setType(RaftClientRequest.writeRequestType()).build();
+      CompletableFuture<RaftClientReply> direct;
+      try {
+        direct = s.submitClientRequestAsync(request);
+      } catch (IOException | RuntimeException e) {
+        direct = CompletableFuture.failedFuture(e);
+      }
+      return direct.orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS).thenCompose(reply -> {
+        if (reply.getLeaderNotReadyException() != null) {
+          return viaClient(g, topic, message);   // not appended here: safe to send through the leader
+        }
+        if (reply.getNotLeaderException() != null) {
+          return CompletableFuture.completedFuture("this node stopped leading its Raft group before a majority of its replicas "
+              + "committed it (it may still be committed); replicas " + placement.getOrDefault(g, List.of()) + " of Raft group " + g);
+        }
+        return CompletableFuture.completedFuture(outcome(g, reply, null));
+      }).exceptionally(error -> noCommit(g, error));
+    }
+    return viaClient(g, topic, message);
+  }
+
+  private CompletableFuture<String> viaClient(int g, String topic, Message message) {
     RaftClient c = client(g);
     if (c == null) {
       return CompletableFuture.completedFuture("topic " + topic + " is replicated (--replicas " + settings.replicas()
           + ") but its Raft group has no replicas yet: fewer than " + settings.replicas() + " replicating nodes have joined");
     }
-    return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
+    return c.async().send(message)
         .orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
         .handle((reply, error) -> {
           if (error != null || !reply.isSuccess()) dropClient(g, c);
-          if (error != null) return noCommit(g, error);
-          if (!reply.isSuccess()) return noCommit(g, reply.getException());
-          String text = reply.getMessage() == null ? "" : reply.getMessage().getContent().toStringUtf8();
-          return text.isEmpty() ? null : text;
+          return outcome(g, reply, error);
         });
+  }
+
+  /** Null once committed (and applied without complaint), else why not. */
+  private String outcome(int g, RaftClientReply reply, Throwable error) {
+    if (error != null) return noCommit(g, error);
+    if (!reply.isSuccess()) return noCommit(g, reply.getException());
+    String text = reply.getMessage() == null ? "" : reply.getMessage().getContent().toStringUtf8();
+    return text.isEmpty() ? null : text;
   }
 
   private String noCommit(int g, Throwable error) {
