@@ -427,11 +427,6 @@ public final class Replication implements TopicFronts, AutoCloseable {
   /** Every 100 ms: the cursors saved since, one entry per group (many FINs, one entry). */
   private void sendCheckpoints() {
     for (Integer g : checkpoints.keySet()) {
-      // A leader restarted on its data leads before it has learnt the group's placement (and so has no
-      // client): its cursors then wait here rather than being dropped, or the next leader would deliver
-      // again everything this one finished meanwhile.
-      RaftClient c = client(g);
-      if (c == null) continue;
       List<Entries.File> files = new ArrayList<>();
       long version;
       synchronized (checkpoints) {
@@ -441,20 +436,23 @@ public final class Replication implements TopicFronts, AutoCloseable {
         pending.clear();
         version = checkpointVersion;
       }
-      c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(Entries.checkpoint(files))))
-          .whenComplete((r, e) -> {
-            if (e == null && r.isSuccess()) return;
-            log.debug("replication: a checkpoint of group {} was not committed; sent again", g);
-            // Again with the next round, unless a newer save of the same cursor came meanwhile (which
-            // is pending, or was sent: this older one must then never follow it).
-            synchronized (checkpoints) {
-              Map<String, byte[]> pending = checkpoints.get(g);
-              for (Entries.File f : files) {
-                Long saved = savedVersions.get(f.name());
-                if (saved != null && saved <= version) pending.putIfAbsent(f.name(), f.content());
-              }
-            }
-          });
+      // Through submit(), as publishes go: a leader hands the entry to its own Raft server, so neither a
+      // placement not learnt yet (a leader restarted on its data leads before it knows it) nor a client
+      // left broken by an earlier leader's death can hold the cursors back; otherwise the client is
+      // dropped on failure and made again.
+      submit(g, "cursor checkpoint", Entries.checkpoint(files)).whenComplete((error, failure) -> {
+        if (failure == null && error == null) return;
+        log.debug("replication: a checkpoint of group {} was not committed ({}); sent again", g, failure != null ? failure : error);
+        // Again with the next round, unless a newer save of the same cursor came meanwhile (which is
+        // pending, or was sent: this older one must then never follow it).
+        synchronized (checkpoints) {
+          Map<String, byte[]> pending = checkpoints.get(g);
+          for (Entries.File f : files) {
+            Long saved = savedVersions.get(f.name());
+            if (saved != null && saved <= version) pending.putIfAbsent(f.name(), f.content());
+          }
+        }
+      });
     }
   }
 

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,8 +65,6 @@ class ReplicatedJepsenIT {
   }
 
   @Test
-  @Disabled("finds a replay of finished messages (issue 13, docs/RELIABILITY.md): after a leader restarted on its data"
-      + " leads again and is killed, the next leader redelivers much of what it had FINed; nothing is lost")
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void theLeaderKilledWithSigkillLosesNoAcknowledgedMessage(@TempDir Path dir) throws Exception {
     try (Nodes nodes = cluster(dir)) {
